@@ -1,0 +1,1 @@
+"""cnaps_rag: grounded answers to lay questions about AI models, built only from the supplied sources."""

@@ -1,0 +1,429 @@
+"""The source index: embeddings in FAISS, BM25 postings and task affinities, saved as a directory.
+
+On disk an index is a directory holding content-addressed payload files and ``manifest.json``,
+which names them with their SHA-256 and records how the index was built (format and library
+version, model identity and weights hash, corpus and taxonomy hashes, dimension, ids in row
+order, build time). The manifest is replaced last and atomically, so a crash mid-write leaves
+the previous index intact; payloads are hashed on load, so a corrupt or truncated file is
+caught and rebuilt, never searched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import io
+import json
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .embedding import Embedder, ModelIdentity, Progress, default_embedder
+from .errors import CnapsError, IndexFormatError, InputError
+from .lexical import BM25
+from .naming import name_words
+from .sources import Source, corpus_hash
+from .tasks import Taxonomy, default_taxonomy, source_label_columns, source_task_affinity
+from .version import __version__
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+log = logging.getLogger("cnaps_rag")
+
+
+class InputFile(BaseModel):
+    """A file the indexed sources were read from, with its hash at build time."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    sha256: str
+
+
+class Manifest(BaseModel):
+    """Everything needed to decide whether a saved index may be used as it is."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    format_version: int
+    library_version: str
+    model: ModelIdentity
+    taxonomy_sha256: str
+    corpus_sha256: str
+    inputs: tuple[InputFile, ...] = ()
+    dimension: int = Field(gt=0)
+    count: int = Field(ge=0)
+    ids: tuple[str, ...]
+    factory: str
+    files: dict[str, str]
+    built_at: dt.datetime
+    build_seconds: float
+
+
+class StaleIndex(CnapsError):
+    """The saved index does not match the current corpus, model or taxonomy (rebuild it)."""
+
+
+class CorruptIndex(CnapsError):
+    """A saved index file is missing, truncated or altered (rebuild it)."""
+
+
+def document_text(source: Source, taxonomy: Taxonomy) -> str:
+    """The text embedded for a source: its name in words, its tasks in taxonomy words, then its content.
+
+    Expanding a labelled source with its task's name, description and lay cues is what lets a lay
+    question meet a technical abstract; unlabelled sources are embedded as they are.
+    """
+    parts = [name_words(source.name) + "."]
+    for column in source_label_columns(source, taxonomy):
+        task = taxonomy.tasks[column]
+        parts.append(f"Task: {task.name}. {task.description} ({', '.join(task.cues[:8])}).")
+    if source.card and source.card.title:
+        parts.append(source.card.title + ".")
+    if source.summary:
+        parts.append(source.summary)
+    if source.card:
+        card = source.card
+        parts += [f"{card.input or ''} -> {card.output or ''}."] if card.input or card.output else []
+        parts += [f"{s.name}: {s.text}" for s in card.stages]
+    return " ".join(parts)
+
+
+def lexical_text(source: Source) -> str:
+    """The text BM25 sees: the raw name, the name in words, and everything the source says."""
+    return f"{source.name} {name_words(source.name)} {source.text()}"
+
+
+def _faiss() -> Any:
+    import faiss  # imported on first use: it costs ~0.2 s
+
+    return faiss
+
+
+class SourceIndex:
+    """Sources with their vectors (FAISS), BM25 postings and task affinities, ready to rank."""
+
+    def __init__(
+        self,
+        sources: Sequence[Source],
+        vectors: np.ndarray,
+        lexical: BM25,
+        affinity: np.ndarray,
+        task_vectors: np.ndarray,
+        manifest: Manifest,
+        faiss_index: Any = None,
+    ) -> None:
+        self.sources = list(sources)
+        self.vectors = vectors
+        self.lexical = lexical
+        self.affinity = affinity
+        self.task_vectors = task_vectors
+        self.manifest = manifest
+        self._faiss_index = faiss_index
+        self.positions = {s.id: i for i, s in enumerate(self.sources)}
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    @property
+    def faiss_index(self) -> Any:
+        """The FAISS index over ``vectors`` (exact inner product unless built with another factory)."""
+        if self._faiss_index is None:
+            self._faiss_index = _make_faiss(self.vectors, self.manifest.factory)
+        return self._faiss_index
+
+    @classmethod
+    def build(
+        cls,
+        sources: Sequence[Source],
+        *,
+        embedder: Embedder | None = None,
+        taxonomy: Taxonomy | None = None,
+        factory: str = "Flat",
+        inputs: Sequence[InputFile] = (),
+        progress: Progress | None = None,
+        engine: str | None = None,
+    ) -> "SourceIndex":
+        """Embed and index ``sources``; ``factory`` is a FAISS index-factory string (``Flat``, ``HNSW32``, ``IVF1024,Flat``)."""
+        started = time.perf_counter()
+        embedder = embedder or default_embedder()
+        taxonomy = taxonomy or default_taxonomy()
+        ids = [s.id for s in sources]
+        if len(set(ids)) != len(ids):
+            dup = next(i for i in ids if ids.count(i) > 1)
+            raise InputError(f"duplicate source id {dup!r}: every source needs its own id")
+        vectors = embedder.encode([document_text(s, taxonomy) for s in sources], progress=progress, engine=engine)
+        task_vectors = task_embeddings(taxonomy, embedder)
+        affinity = source_task_affinity(sources, taxonomy, vectors, task_vectors)
+        lexical = BM25.from_texts([lexical_text(s) for s in sources])
+        faiss_index = _make_faiss(vectors, factory) if len(sources) else None
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            library_version=__version__,
+            model=embedder.identity,
+            taxonomy_sha256=taxonomy.fingerprint,
+            corpus_sha256=corpus_hash(sources),
+            inputs=tuple(inputs),
+            dimension=int(vectors.shape[1]) if len(sources) else embedder.dimension,
+            count=len(sources),
+            ids=tuple(ids),
+            factory=factory,
+            files={},
+            built_at=dt.datetime.now(dt.timezone.utc),
+            build_seconds=round(time.perf_counter() - started, 3),
+        )
+        return cls(sources, vectors, lexical, affinity, task_vectors, manifest, faiss_index)
+
+    def save(self, directory: str | os.PathLike[str]) -> Path:
+        """Write the index into ``directory`` atomically: payloads first, then the manifest, then old payloads go."""
+        root = Path(directory)
+        root.mkdir(parents=True, exist_ok=True)
+        with _locked(root):
+            files: dict[str, str] = {}
+            payloads = {
+                "sources": ("json", _sources_bytes(self.sources)),
+                "vectors": ("faiss", _faiss_bytes(self.faiss_index) if len(self) else b""),
+                "lexical": ("npz", _npz_bytes(self.lexical.state())),
+                "tasks": ("npz", _npz_bytes({"affinity": self.affinity, "task_vectors": self.task_vectors})),
+            }
+            names = {}
+            for role, (suffix, data) in payloads.items():
+                digest = hashlib.sha256(data).hexdigest()
+                name = f"{role}-{digest[:16]}.{suffix}"
+                if not (root / name).is_file() or file_digest(root / name) != digest:
+                    _atomic_write(root / name, data)
+                files[name] = digest
+                names[role] = name
+            manifest = self.manifest.model_copy(update={"files": files})
+            _atomic_write(root / MANIFEST, manifest.model_dump_json(indent=2).encode())
+            self.manifest = manifest
+            for stale in root.iterdir():
+                if stale.is_file() and stale.name not in files and stale.name != MANIFEST and not stale.name.startswith("."):
+                    if stale.name.split("-")[0] in payloads:
+                        stale.unlink(missing_ok=True)
+        return root
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> "SourceIndex":
+        """Load a saved index, checking the format version and every payload's hash.
+
+        Raises IndexFormatError for an index written by a newer format, CorruptIndex for a missing,
+        truncated or altered file.
+        """
+        root = Path(directory)
+        manifest = read_manifest(root)
+        roles: dict[str, Path] = {}
+        for name, digest in manifest.files.items():
+            path = root / name
+            if not path.is_file():
+                raise CorruptIndex(f"{path}: listed in the manifest but missing")
+            if file_digest(path) != digest:
+                raise CorruptIndex(f"{path}: contents do not match the manifest's SHA-256 (truncated or altered)")
+            roles[name.split("-")[0]] = path
+        missing = {"sources", "vectors", "lexical", "tasks"} - set(roles)
+        if missing:
+            raise CorruptIndex(f"{root / MANIFEST}: no {', '.join(sorted(missing))} file listed")
+        try:
+            sources = _read_sources(roles["sources"])
+            lexical = BM25.from_state(dict(np.load(roles["lexical"], allow_pickle=False)))
+            with np.load(roles["tasks"], allow_pickle=False) as tasks:
+                affinity, task_vectors = tasks["affinity"], tasks["task_vectors"]
+            faiss_index = _faiss().read_index(str(roles["vectors"])) if manifest.count else None
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            raise CorruptIndex(f"{root}: cannot read index files ({exc})") from None
+        if [s.id for s in sources] != list(manifest.ids):
+            raise CorruptIndex(f"{root}: the sources file does not hold the ids the manifest lists")
+        if faiss_index is not None and (faiss_index.ntotal != manifest.count or faiss_index.d != manifest.dimension):
+            raise CorruptIndex(
+                f"{roles['vectors']}: holds {faiss_index.ntotal} vectors of dimension {faiss_index.d}, "
+                f"manifest says {manifest.count} of dimension {manifest.dimension}"
+            )
+        vectors = _vectors_of(faiss_index, manifest)
+        return cls(sources, vectors, lexical, affinity, task_vectors, manifest, faiss_index)
+
+
+def task_embeddings(taxonomy: Taxonomy, embedder: Embedder) -> np.ndarray:
+    """Embeddings of every task's description and vocabulary, cached per (model, taxonomy) in this process."""
+    key = (embedder.name, taxonomy.fingerprint)
+    cached = _task_cache.get(key)
+    if cached is None:
+        cached = embedder.encode([t.embedding_text() for t in taxonomy.tasks])
+        _task_cache[key] = cached
+    return cached
+
+
+_task_cache: dict[tuple[str, str], np.ndarray] = {}
+
+
+def read_manifest(root: Path) -> Manifest:
+    """Read and validate ``manifest.json``; refuse a newer format with a clear error."""
+    path = root / MANIFEST
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CorruptIndex(f"{path}: no manifest (the index was never built here)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CorruptIndex(f"{path}: unreadable manifest ({exc})") from None
+    version = raw.get("format_version") if isinstance(raw, dict) else None
+    if isinstance(version, int) and version > FORMAT_VERSION:
+        raise IndexFormatError(
+            f"{path}: index format {version} was written by a newer cnaps_rag (this one reads format "
+            f"{FORMAT_VERSION}); upgrade cnaps_rag or rebuild with `cnaps-rag index build`"
+        )
+    try:
+        manifest = Manifest.model_validate(raw)
+    except ValidationError as exc:
+        raise CorruptIndex(f"{path}: invalid manifest ({exc.errors()[0]['loc']}: {exc.errors()[0]['msg']})") from None
+    if manifest.format_version != FORMAT_VERSION:
+        raise CorruptIndex(f"{path}: index format {manifest.format_version} is older than {FORMAT_VERSION}")
+    return manifest
+
+
+def staleness(manifest: Manifest, *, model: ModelIdentity, taxonomy: Taxonomy, corpus_sha256: str | None,
+              inputs: Sequence[InputFile] | None) -> str | None:
+    """Why a saved index no longer fits (a sentence), or None when it does."""
+    if manifest.model != model:
+        return f"the embedding model changed ({manifest.model.name} {manifest.model.weights_sha256} -> {model.name} {model.weights_sha256})"
+    if manifest.taxonomy_sha256 != taxonomy.fingerprint:
+        return "the task taxonomy changed"
+    if manifest.library_version != __version__:
+        return f"it was built by cnaps_rag {manifest.library_version}, this is {__version__}"
+    if inputs is not None and tuple(inputs) != manifest.inputs:
+        changed = [i.path for i in inputs if i not in manifest.inputs] or [i.path for i in manifest.inputs]
+        return f"the corpus changed ({', '.join(changed[:3])})"
+    if corpus_sha256 is not None and corpus_sha256 != manifest.corpus_sha256:
+        return "the corpus changed"
+    return None
+
+
+def open_index(
+    directory: str | os.PathLike[str],
+    load_sources: Callable[[], Sequence[Source]],
+    *,
+    inputs: Sequence[InputFile] | None = None,
+    embedder: Embedder | None = None,
+    taxonomy: Taxonomy | None = None,
+    factory: str = "Flat",
+    progress: Progress | None = None,
+    rebuild: bool = False,
+) -> SourceIndex:
+    """Load the index in ``directory`` if it still fits its inputs; otherwise build it, save it and say why.
+
+    ``inputs`` (files with their hashes) make the freshness check cheap: when they match the
+    manifest, the sources are read back from the index instead of being parsed again.
+    """
+    embedder = embedder or default_embedder()
+    taxonomy = taxonomy or default_taxonomy()
+    root = Path(directory)
+    reason = "a rebuild was requested" if rebuild else None
+    if reason is None:
+        try:
+            manifest = read_manifest(root)
+            reason = staleness(manifest, model=embedder.identity, taxonomy=taxonomy, corpus_sha256=None, inputs=inputs)
+            if reason is None and inputs is None:
+                reason = staleness(manifest, model=embedder.identity, taxonomy=taxonomy,
+                                   corpus_sha256=corpus_hash(load_sources()), inputs=None)
+            if reason is None:
+                return SourceIndex.load(root)
+        except CorruptIndex as exc:
+            reason = str(exc)
+    if (root / MANIFEST).exists() or rebuild:
+        log.warning("rebuilding index %s: %s", root, reason)
+    else:
+        log.info("building index %s", root)
+    index = SourceIndex.build(load_sources(), embedder=embedder, taxonomy=taxonomy, factory=factory,
+                              inputs=inputs or (), progress=progress)
+    try:
+        index.save(root)
+    except OSError as exc:
+        log.warning("could not save index to %s (%s); using it from memory", root, exc)
+    return index
+
+
+def hash_inputs(paths: Sequence[Path]) -> tuple[InputFile, ...]:
+    """Resolved paths and SHA-256 of the files a corpus is read from, in order."""
+    return tuple(InputFile(path=str(p.resolve()), sha256=file_digest(p)) for p in paths)
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _make_faiss(vectors: np.ndarray, factory: str) -> Any:
+    faiss = _faiss()
+    dim = vectors.shape[1]
+    try:
+        index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
+    except RuntimeError as exc:
+        raise InputError(f"FAISS cannot build index type {factory!r}: {exc}") from None
+    if not index.is_trained:
+        index.train(vectors)
+    index.add(vectors)
+    return index
+
+
+def _vectors_of(index: Any, manifest: Manifest) -> np.ndarray:
+    if index is None:
+        return np.zeros((0, manifest.dimension), dtype=np.float32)
+    try:
+        return index.reconstruct_n(0, index.ntotal)
+    except RuntimeError:
+        # Some approximate indexes cannot give vectors back; ranking then re-embeds nothing and uses FAISS scores.
+        return np.zeros((0, manifest.dimension), dtype=np.float32)
+
+
+def _faiss_bytes(index: Any) -> bytes:
+    return _faiss().serialize_index(index).tobytes()
+
+
+def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _sources_bytes(sources: Sequence[Source]) -> bytes:
+    return ("[" + ",\n".join(s.model_dump_json(exclude_defaults=True) for s in sources) + "]\n").encode()
+
+
+def _read_sources(path: Path) -> list[Source]:
+    from pydantic import TypeAdapter
+
+    return list(TypeAdapter(list[Source]).validate_json(path.read_bytes()))
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def _locked(root: Path) -> Iterator[None]:
+    with open(root / ".lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

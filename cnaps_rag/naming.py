@@ -1,0 +1,93 @@
+"""The Category-Architecture-Variant naming convention of model catalogs, parsed.
+
+``Restoration-SwinIR-Jpeg40`` is the SwinIR architecture in the Restoration category, variant
+Jpeg40 (JPEG quality 40); ``SISR-CARN-M-4x`` is CARN-M for super-resolution at scale 4;
+``Denoise-SwinIR-Noise25`` denoises at noise level 25. Names that are prose (paper titles) parse
+to no category at all.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from pydantic import BaseModel, ConfigDict
+
+_SCALE = re.compile(r"^(?:x(\d{1,2})|(\d{1,2})x)$", re.IGNORECASE)
+_JPEG = re.compile(r"^jpe?g[-_]?(\d{1,3})$", re.IGNORECASE)
+_NOISE = re.compile(r"^(?:noise|sigma|n)[-_]?(\d{1,3})$", re.IGNORECASE)
+
+
+class ModelName(BaseModel):
+    """What a convention-following model name says: category, architecture, variant tokens and settings."""
+
+    model_config = ConfigDict(frozen=True)
+
+    raw: str
+    category: str | None = None
+    architecture: str | None = None
+    variant: tuple[str, ...] = ()
+    scale: int | None = None
+    jpeg_quality: int | None = None
+    noise_level: int | None = None
+
+    @property
+    def follows_convention(self) -> bool:
+        """True when the name looked like Category-Architecture[-Variant]."""
+        return self.category is not None
+
+    def settings(self) -> list[tuple[str, str]]:
+        """(token, meaning) for each setting the name encodes, e.g. ('Jpeg40', 'JPEG quality 40')."""
+        found = []
+        for token in self.variant:
+            if (m := _SCALE.match(token)) is not None:
+                found.append((token, f"scale {m.group(1) or m.group(2)}"))
+            elif (m := _JPEG.match(token)) is not None:
+                found.append((token, f"JPEG quality {m.group(1)}"))
+            elif (m := _NOISE.match(token)) is not None:
+                found.append((token, f"noise level {m.group(1)}"))
+        return found
+
+
+def parse_model_name(name: str, categories: Iterable[str] = ()) -> ModelName:
+    """Parse ``name``; ``categories`` lists multi-token category labels to recognise (e.g. 'SISR Any')."""
+    raw = name.strip()
+    if not raw or re.search(r"\s", raw) or "-" not in raw:
+        return ModelName(raw=raw)
+    tokens = [t for t in raw.split("-") if t]
+    if len(tokens) < 2 or not re.match(r"^[A-Za-z][A-Za-z0-9]*$", tokens[0]):
+        return ModelName(raw=raw)
+    known = {c.lower().replace(" ", "-") for c in categories}
+    take = 1
+    for n in range(len(tokens) - 1, 1, -1):
+        if "-".join(tokens[:n]).lower() in known:
+            take = n
+            break
+    category = "-".join(tokens[:take])
+    rest = tokens[take:]
+    if rest and rest[0].lower() == "huggingface":
+        rest = rest[1:]
+        architecture = "/".join(rest[:2]) if len(rest) >= 2 else (rest[0] if rest else None)
+        variant: list[str] = []
+    else:
+        architecture = rest[0] if rest else None
+        variant = rest[1:]
+    scale = jpeg = noise = None
+    for token in variant:
+        if (m := _SCALE.match(token)) is not None:
+            scale = int(m.group(1) or m.group(2))
+        elif (m := _JPEG.match(token)) is not None:
+            jpeg = int(m.group(1))
+        elif (m := _NOISE.match(token)) is not None:
+            noise = int(m.group(1))
+    return ModelName(
+        raw=raw, category=category, architecture=architecture, variant=tuple(variant),
+        scale=scale, jpeg_quality=jpeg, noise_level=noise,
+    )
+
+
+def name_words(name: str) -> str:
+    """A name split into words for embedding and lexical matching: 'SISR-CARN-M-4x' -> 'SISR CARN M 4x'."""
+    spaced = re.sub(r"[-_/]+", " ", name)
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z][a-z])", " ", spaced)
+    return re.sub(r"\s+", " ", spaced).strip()

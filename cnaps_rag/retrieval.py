@@ -1,0 +1,269 @@
+"""Ranking sources for a question: dense similarity fused with lexical, task, name and variant signals.
+
+Each signal answers a different question. *dense*: does the source talk about the same thing?
+*lexical*: does it use the question's exact words (names such as 'SwinIR', 'JPEG', 'x4')?
+*task*: is it about the task the question implies (from the taxonomy)? *name*: does the question
+name the model? *variant*: do the settings in a Category-Architecture-Variant name (x4, Jpeg40,
+Noise25) fit what the question asks for? Every hit carries all five, so a ranking can be read.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Iterable, Sequence
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from .embedding import Embedder, default_embedder
+from .errors import InputError
+from .index import SourceIndex
+from .naming import ModelName, name_words, parse_model_name
+from .sources import Source, arxiv_id, slug
+from .tasks import QuestionAnalysis, Taxonomy, analyze_question, default_taxonomy
+from .text import STOPWORDS, normalize, stems
+
+MAX_QUESTION_CHARS = 20_000
+EXHAUSTIVE_LIMIT = 4096
+CANDIDATES = 256
+
+
+class Weights(BaseModel):
+    """How much each signal counts in the fused score (tuned on labelled questions; see README)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dense: float = 1.0
+    lexical: float = 0.35
+    task: float = 0.55
+    name: float = 0.5
+    variant: float = 0.12
+
+
+class Hit(BaseModel):
+    """A ranked source with its fused score and the component scores that produced it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: Source
+    rank: int
+    score: float
+    dense: float
+    lexical: float
+    task: float
+    name: float
+    variant: float
+    tasks: tuple[str, ...] = ()
+    backing: Source | None = None
+
+    def __str__(self) -> str:
+        return (
+            f"#{self.rank} {self.source.name} [{self.source.id}] score={self.score:.3f} "
+            f"(dense={self.dense:.3f} lexical={self.lexical:.3f} task={self.task:.3f} "
+            f"name={self.name:.2f} variant={self.variant:+.2f})"
+        )
+
+
+class Ranking(BaseModel):
+    """All hits for one question, best first, with what the question said about tasks."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question: str
+    analysis: QuestionAnalysis
+    hits: tuple[Hit, ...]
+
+
+def check_question(question: object) -> str:
+    """Return the question stripped, or raise InputError saying what is wrong with it."""
+    if not isinstance(question, str):
+        raise InputError(f"the question must be text, not {type(question).__name__}")
+    text = question.strip()
+    if not text:
+        raise InputError("the question is empty: ask something, e.g. 'How does AI upscale a photo 4x?'")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise InputError(
+            f"the question is {len(text):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "
+            "Ask the question itself, not a whole document."
+        )
+    return text
+
+
+def find_card(source: Source, cards: Iterable[Source]) -> Source | None:
+    """The corpus card for a supplied source that has no summary: same arXiv id, GitHub link or name."""
+    wanted_arxiv = arxiv_id(source.paper_url)
+    wanted_github = (source.github_url or "").rstrip("/").lower()
+    wanted_name = slug(source.name)
+    by_name = None
+    for card in cards:
+        if card.card is None and not card.summary:
+            continue
+        if wanted_arxiv and arxiv_id(card.paper_url) == wanted_arxiv:
+            if slug(card.name) == wanted_name or card.card is not None:
+                return card
+        if wanted_github and (card.github_url or "").rstrip("/").lower() == wanted_github and card.card is not None:
+            return card
+        if slug(card.name) == wanted_name:
+            by_name = card
+    return by_name
+
+
+def merge_card(source: Source, card: Source) -> Source:
+    """The supplied source as ranked: its own id, name and links, with the card's text to go on."""
+    return source.model_copy(update={"summary": source.summary or card.summary, "card": source.card or card.card,
+                                     "category": source.category or card.category})
+
+
+class Retriever:
+    """Ranks the sources of one index for questions; thread-safe, reusable."""
+
+    def __init__(self, index: SourceIndex, *, embedder: Embedder | None = None, taxonomy: Taxonomy | None = None,
+                 weights: Weights | None = None, backing: dict[str, Source] | None = None,
+                 originals: dict[str, Source] | None = None) -> None:
+        self.index = index
+        self.embedder = embedder or default_embedder()
+        self.taxonomy = taxonomy or default_taxonomy()
+        self.weights = weights or Weights()
+        self.backing = backing or {}
+        # Sources enriched from a card are ranked with the card's text but reported as supplied.
+        self._originals = originals or {}
+        self._names = [parse_model_name(s.name, self.taxonomy.multi_token_labels) for s in index.sources]
+        self._name_tokens = [_distinctive_tokens(s.name) for s in index.sources]
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_sources(cls, sources: Sequence[Source], *, cards: Sequence[Source] = (), embedder: Embedder | None = None,
+                    taxonomy: Taxonomy | None = None, weights: Weights | None = None) -> "Retriever":
+        """An in-memory retriever over caller-supplied sources (never written to disk).
+
+        A model supplied without a summary is enriched from ``cards`` (same paper, GitHub link or
+        name); the hit still names the supplied source and records the card it leaned on.
+        """
+        embedder = embedder or default_embedder()
+        taxonomy = taxonomy or default_taxonomy()
+        effective, backing = [], {}
+        for source in sources:
+            card = find_card(source, cards) if not source.summary and source.card is None else None
+            if card is not None:
+                backing[source.id] = card
+                effective.append(merge_card(source, card))
+            else:
+                effective.append(source)
+        index = SourceIndex.build(effective, embedder=embedder, taxonomy=taxonomy)
+        originals = {s.id: s for s in sources if s.id in backing}
+        return cls(index, embedder=embedder, taxonomy=taxonomy, weights=weights, backing=backing, originals=originals)
+
+    def rank(self, question: str, k: int | None = None, *, restrict: Iterable[str] | None = None) -> Ranking:
+        """Rank the index's sources (or only the ids in ``restrict``) for ``question``."""
+        question = check_question(question)
+        vector = self.embedder.encode([question])[0]
+        return self._rank(question, vector, k, restrict)
+
+    def rank_many(self, questions: Sequence[str], k: int | None = None) -> list[Ranking]:
+        """Rank for many questions, embedding them in one batch."""
+        cleaned = [check_question(q) for q in questions]
+        vectors = self.embedder.encode(cleaned) if cleaned else np.zeros((0, 1), dtype=np.float32)
+        return [self._rank(q, v, k, None) for q, v in zip(cleaned, vectors)]
+
+    def _rank(self, question: str, vector: np.ndarray, k: int | None, restrict: Iterable[str] | None) -> Ranking:
+        index = self.index
+        analysis = analyze_question(question, self.taxonomy, vector, index.task_vectors)
+        rows = self._candidates(question, vector, restrict)
+        if len(rows) == 0:
+            return Ranking(question=question, analysis=analysis, hits=())
+        dense = self._dense(vector, rows)
+        lexical_all = index.lexical.normalized(question)
+        lexical = lexical_all[rows]
+        probabilities = np.asarray(analysis.probabilities, dtype=np.float32)
+        task = index.affinity[rows] @ probabilities
+        question_tokens = set(stems(question))
+        name = np.array([self._name_score(r, question_tokens) for r in rows], dtype=np.float32)
+        variant = np.array([variant_score(self._names[r], analysis, question) for r in rows], dtype=np.float32)
+        w = self.weights
+        fused = w.dense * dense + w.lexical * lexical + w.task * task + w.name * name + w.variant * variant
+        order = np.lexsort((rows, -fused))
+        if k is not None:
+            order = order[:k]
+        hits = []
+        for rank, j in enumerate(order, start=1):
+            row = int(rows[j])
+            source = index.sources[row]
+            top_tasks = np.argsort(index.affinity[row])[::-1][:2]
+            hits.append(Hit(
+                source=self._originals.get(source.id, source),
+                rank=rank,
+                score=round(float(fused[j]), 6),
+                dense=round(float(dense[j]), 6),
+                lexical=round(float(lexical[j]), 6),
+                task=round(float(task[j]), 6),
+                name=float(name[j]),
+                variant=float(variant[j]),
+                tasks=tuple(self.taxonomy.ids[c] for c in top_tasks if index.affinity[row, c] >= 0.3),
+                backing=self.backing.get(source.id),
+            ))
+        return Ranking(question=question, analysis=analysis, hits=tuple(hits))
+
+    def _candidates(self, question: str, vector: np.ndarray, restrict: Iterable[str] | None) -> np.ndarray:
+        index = self.index
+        if restrict is not None:
+            wanted = list(dict.fromkeys(restrict))
+            unknown = [i for i in wanted if i not in index.positions]
+            if unknown:
+                raise InputError(f"unknown source id(s): {', '.join(map(repr, unknown[:5]))}")
+            return np.array(sorted(index.positions[i] for i in wanted), dtype=np.int64)
+        if len(index) <= EXHAUSTIVE_LIMIT:
+            return np.arange(len(index), dtype=np.int64)
+        # Large catalogs: the union of the dense and lexical shortlists is re-ranked with every signal.
+        _, dense_rows = index.faiss_index.search(vector[None, :].astype(np.float32), CANDIDATES)
+        lexical = index.lexical.normalized(question)
+        lexical_rows = np.argpartition(-lexical, CANDIDATES)[:CANDIDATES] if len(lexical) > CANDIDATES else np.arange(len(lexical))
+        rows = np.union1d(dense_rows[0][dense_rows[0] >= 0], lexical_rows[lexical[lexical_rows] > 0])
+        return rows.astype(np.int64)
+
+    def _dense(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        vectors = self.index.vectors
+        if len(vectors):
+            return vectors[rows] @ vector
+        # An approximate index that cannot give vectors back: ask FAISS for the scores instead.
+        scores, ids = self.index.faiss_index.search(vector[None, :], len(self.index))
+        lookup = dict(zip(ids[0].tolist(), scores[0].tolist()))
+        return np.array([lookup.get(int(r), 0.0) for r in rows], dtype=np.float32)
+
+    def _name_score(self, row: int, question_tokens: set[str]) -> float:
+        tokens = self._name_tokens[row]
+        return 1.0 if tokens and tokens & question_tokens else 0.0
+
+
+def _distinctive_tokens(name: str) -> set[str]:
+    """Name tokens a question would only contain if it named this source ('swinir', 'imagenet-hard')."""
+    found = set()
+    for raw in re.split(r"[\s\-_:/,()]+", name):
+        if len(raw) < 3 or raw.lower() in STOPWORDS or raw.lower() == "huggingface":
+            continue
+        # CamelCase, acronyms and digit-bearing words are names; plain lowercase words are not.
+        if re.search(r"[A-Z].*[A-Z]|[a-z][A-Z]|\d", raw[1:] if raw[:1].isupper() else raw) or raw.isupper():
+            found.update(stems(raw))
+    return {t for t in found if len(t) >= 3 and not re.fullmatch(r"\d+x?", t)}
+
+
+_HEAVY = re.compile(r"\b(very|heavy|heavily|extreme|extremely|lots of|a lot of|severe|badly|really)\b")
+_LIGHT = re.compile(r"\b(slight|slightly|light|lightly|a little|a bit|mild|faint)\b")
+
+
+def variant_score(name: ModelName, analysis: QuestionAnalysis, question: str) -> float:
+    """How well the settings in a model's name fit the question, in [-1, 1]; 0 when nothing bears on it."""
+    if not name.follows_convention:
+        return 0.0
+    score = 0.0
+    if analysis.scale is not None and name.scale is not None:
+        score += 0.6 if abs(analysis.scale - name.scale) < 1e-6 else -0.6
+    cues = analysis.cues
+    text = normalize(question)
+    if name.jpeg_quality is not None and "jpeg_artifact_removal" in cues:
+        target = 10 if _HEAVY.search(text) else 40 if _LIGHT.search(text) else 30
+        score += 0.4 - abs(name.jpeg_quality - target) / 100
+    if name.noise_level is not None and "denoising" in cues:
+        target = 50 if _HEAVY.search(text) else 15 if _LIGHT.search(text) else 25
+        score += 0.4 - abs(name.noise_level - target) / 100
+    return float(max(-1.0, min(1.0, score)))

@@ -1,0 +1,54 @@
+"""Deciding whether the supplied sources bear on a question at all, so an answer can abstain.
+
+The best-ranked source always exists; whether it is *relevant* is a separate decision. A question
+is in scope when the top source is plainly about it: the question names it, or its embedding is
+close enough, or the question's task cues point at a task the source is labelled with. The
+thresholds were calibrated on labelled in-scope and out-of-scope questions (tests/data); the
+README reports both error rates.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from .retrieval import Hit, Ranking
+
+DENSE_THRESHOLD = 0.42
+TASK_THRESHOLD = 0.35
+TASK_DENSE_FLOOR = 0.20
+
+
+class Scope(BaseModel):
+    """The verdict on one ranking: in scope or not, and the reason in words."""
+
+    model_config = ConfigDict(frozen=True)
+
+    in_scope: bool
+    reason: str
+    relevant: tuple[str, ...] = ()
+
+
+def is_relevant(hit: Hit, has_cues: bool) -> bool:
+    """True when this hit, on its own, bears on the question."""
+    if hit.name > 0:
+        return True
+    if hit.dense >= DENSE_THRESHOLD:
+        return True
+    return has_cues and hit.task >= TASK_THRESHOLD and hit.dense >= TASK_DENSE_FLOOR
+
+
+def judge_scope(ranking: Ranking) -> Scope:
+    """In scope when at least one hit bears on the question; lists the ids of those that do."""
+    if not ranking.hits:
+        return Scope(in_scope=False, reason="no sources were supplied")
+    relevant = tuple(h.source.id for h in ranking.hits if is_relevant(h, ranking.analysis.has_cues))
+    if relevant:
+        return Scope(in_scope=True, reason="the top source matches the question", relevant=relevant)
+    top = ranking.hits[0]
+    return Scope(
+        in_scope=False,
+        reason=(
+            f"none of the supplied sources is about this question (best: {top.source.name!r}, "
+            f"similarity {top.dense:.2f}, task match {top.task:.2f})"
+        ),
+    )

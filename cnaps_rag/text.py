@@ -1,0 +1,80 @@
+"""Small text utilities shared by lexical scoring, task cues and grounding checks."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
+_SUFFIXES = ("izations", "isations", "ization", "isation", "ations", "ation", "ings", "ing", "edly", "ed", "ers", "er", "ies", "es", "s", "ly", "e", "y")
+STOPWORDS = frozenset(
+    """a an and are as at be been but by can could did do does doing done for from had has have how i if in into is it its
+    it's just like me my of on or our out so some such than that the their them then there these they this those to too up
+    us was we were what when where which while who why will with would you your yours about after again all also am any
+    because before being both each even ever few get got how's i'm i've more most much no nor not now off once only other
+    over own same should still very way what's ai model models image images photo photos picture pictures""".split()
+)
+_SCALE_TOKEN = re.compile(r"x(\d{1,2})|(\d{1,2})x")
+_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "eight": 8, "twice": 2, "double": 2, "doubled": 2, "triple": 3, "tripled": 3, "quadruple": 4, "quadrupled": 4}
+
+
+def normalize(text: str) -> str:
+    """Lowercase, NFKC-fold and spell the multiplication sign as x, so '4×' and '4x' meet."""
+    text = unicodedata.normalize("NFKC", text).replace("×", "x").replace("’", "'").replace("‘", "'")
+    return text.lower()
+
+
+def stem(word: str) -> str:
+    """A deliberately crude suffix stripper: enough to make 'enlarged', 'enlarge' and 'enlarging' meet.
+
+    Scale tokens are canonicalised too, so 'x4' in a model name meets '4x' in a question.
+    """
+    scale = _SCALE_TOKEN.fullmatch(word)
+    if scale:
+        return f"{scale.group(1) or scale.group(2)}x"
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiou0123456789":
+        word = word[:-1]
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Lowercase word tokens of ``text`` (numbers and 'x4'-style tokens included)."""
+    return _WORD.findall(normalize(text))
+
+
+def stems(text: str, drop_stopwords: bool = False) -> list[str]:
+    """Stemmed word tokens, optionally without stopwords."""
+    return [stem(w) for w in words(text) if not (drop_stopwords and w in STOPWORDS)]
+
+
+def numbers(text: str) -> set[str]:
+    """Every number written in digits in ``text``, canonicalised ('4.0' -> '4', '08' -> '8')."""
+    found = set()
+    for raw in re.findall(r"\d+(?:\.\d+)?", unicodedata.normalize("NFKC", text)):
+        found.add(canonical_number(raw))
+    return found
+
+
+def canonical_number(raw: str) -> str:
+    """'4.0' -> '4', '08' -> '8', '2.50' -> '2.5'."""
+    if "." in raw:
+        raw = raw.rstrip("0").rstrip(".")
+    return raw.lstrip("0") or "0"
+
+
+def number_words(text: str) -> dict[str, int]:
+    """Scale-like number words in ``text`` ('four times' -> 4, 'doubled' -> 2)."""
+    return {w: _NUMBER_WORDS[w] for w in words(text) if w in _NUMBER_WORDS}
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences on terminal punctuation followed by a capital, digit or quote."""
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        return []
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(])", text)
+    return [p.strip() for p in parts if p.strip()]
