@@ -255,7 +255,7 @@ def task_embeddings(taxonomy: Taxonomy, embedder: Embedder) -> np.ndarray:
     key = (embedder.name, taxonomy.fingerprint)
     cached = _task_cache.get(key)
     if cached is None:
-        cached = embedder.encode([t.embedding_text() for t in taxonomy.tasks])
+        cached = embedder.encode(taxonomy.embedding_texts)
         _task_cache[key] = cached
     return cached
 

@@ -35,10 +35,11 @@ class Weights(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     dense: float = 1.0
-    lexical: float = 0.35
-    task: float = 0.55
+    lexical: float = 0.9
+    task: float = 0.2
     name: float = 0.5
-    variant: float = 0.12
+    variant: float = 0.2
+    prior: float = 0.06
 
 
 class Hit(BaseModel):
@@ -54,6 +55,7 @@ class Hit(BaseModel):
     task: float
     name: float
     variant: float
+    prior: float = 0.0
     tasks: tuple[str, ...] = ()
     backing: Source | None = None
 
@@ -61,7 +63,7 @@ class Hit(BaseModel):
         return (
             f"#{self.rank} {self.source.name} [{self.source.id}] score={self.score:.3f} "
             f"(dense={self.dense:.3f} lexical={self.lexical:.3f} task={self.task:.3f} "
-            f"name={self.name:.2f} variant={self.variant:+.2f})"
+            f"name={self.name:.2f} variant={self.variant:+.2f} prior={self.prior:.2f})"
         )
 
 
@@ -130,6 +132,7 @@ class Retriever:
         self._originals = originals or {}
         self._names = [parse_model_name(s.name, self.taxonomy.multi_token_labels) for s in index.sources]
         self._name_tokens = [_distinctive_tokens(s.name) for s in index.sources]
+        self._prior = family_prior(index.sources)
         self._lock = threading.Lock()
 
     @classmethod
@@ -181,7 +184,8 @@ class Retriever:
         name = np.array([self._name_score(r, question_tokens) for r in rows], dtype=np.float32)
         variant = np.array([variant_score(self._names[r], analysis, question) for r in rows], dtype=np.float32)
         w = self.weights
-        fused = w.dense * dense + w.lexical * lexical + w.task * task + w.name * name + w.variant * variant
+        prior = self._prior[rows]
+        fused = w.dense * dense + w.lexical * lexical + w.task * task + w.name * name + w.variant * variant + w.prior * prior
         order = np.lexsort((rows, -fused))
         if k is not None:
             order = order[:k]
@@ -199,6 +203,7 @@ class Retriever:
                 task=round(float(task[j]), 6),
                 name=float(name[j]),
                 variant=float(variant[j]),
+                prior=round(float(prior[j]), 6),
                 tasks=tuple(self.taxonomy.ids[c] for c in top_tasks if index.affinity[row, c] >= 0.3),
                 backing=self.backing.get(source.id),
             ))
@@ -233,6 +238,44 @@ class Retriever:
     def _name_score(self, row: int, question_tokens: set[str]) -> float:
         tokens = self._name_tokens[row]
         return 1.0 if tokens and tokens & question_tokens else 0.0
+
+
+def family_prior(sources: Sequence[Source]) -> np.ndarray:
+    """log(family size) / log(largest family size): a small prior for families a catalog covers widely.
+
+    A family is the set of entries sharing a paper link or a summary (23 SwinIR variants share one
+    paper). When a question cannot tell families apart, the one the catalog holds more variants
+    of is the likelier intent; the weight is small enough to break near-ties only.
+    """
+    parent = list(range(len(sources)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[str, int] = {}
+    for i, source in enumerate(sources):
+        keys = []
+        if source.paper_url:
+            keys.append("p:" + source.paper_url.strip().lower())
+        if source.summary:
+            keys.append("s:" + " ".join(source.summary.lower().split()))
+        for key in keys:
+            if key in first:
+                parent[find(i)] = find(first[key])
+            else:
+                first[key] = i
+    roots = [find(i) for i in range(len(sources))]
+    counts: dict[int, int] = {}
+    for root in roots:
+        counts[root] = counts.get(root, 0) + 1
+    sizes = np.array([counts[r] for r in roots], dtype=np.float32)
+    largest = float(sizes.max()) if len(sizes) else 1.0
+    if largest <= 1.0:
+        return np.zeros(len(sources), dtype=np.float32)
+    return (np.log(sizes) / np.log(largest)).astype(np.float32)
 
 
 def _distinctive_tokens(name: str) -> set[str]:

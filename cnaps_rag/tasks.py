@@ -26,8 +26,16 @@ from .naming import parse_model_name
 from .sources import Source, default_corpus_dir
 from .text import normalize, number_words, stems
 
-TASK_TEMPERATURE = 0.05
-CUE_WEIGHT = 2.5
+TASK_TEMPERATURE = 0.08
+CUE_WEIGHT = 4.0
+SCALE_CUE = 4.0
+TEXT_INPUT_BONUS = 2.0
+# "I typed “a castle at dusk”": a quoted phrase handed to the AI means the input is text.
+_QUOTED_INPUT = re.compile(
+    r"\b(?:typed|typing|type|wrote|write|writing|entered|enter|asked for|requested|prompted|put in|gave it|input|used the prompt)"
+    r"\b[^\"“‘'.?!]{0,25}[\"“‘]",
+    re.IGNORECASE,
+)
 SOURCE_TEMPERATURE = 0.04
 
 
@@ -47,8 +55,11 @@ class Task(BaseModel):
     cues: tuple[str, ...] = Field(min_length=1)
     keywords: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    scales: tuple[float, ...] = ()
+    any_scale: bool = False
 
-    @field_validator("cues", "keywords", "labels")
+    @field_validator("cues", "keywords", "labels", "examples")
     @classmethod
     def _no_blank(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         for value in values:
@@ -96,6 +107,41 @@ class Taxonomy(BaseModel):
             if task.id == task_id:
                 return task
         raise KeyError(f"unknown task {task_id!r}; known: {', '.join(self.ids)}")
+
+    @cached_property
+    def embedding_texts(self) -> list[str]:
+        """Texts embedded for the tasks: per task its description text, then its example questions."""
+        return [text for t in self.tasks for text in (t.embedding_text(), *t.examples)]
+
+    @cached_property
+    def owners(self) -> np.ndarray:
+        """Task column of each row of ``embedding_texts``."""
+        return np.array([c for c, t in enumerate(self.tasks) for _ in range(1 + len(t.examples))], dtype=np.int64)
+
+    @cached_property
+    def description_rows(self) -> np.ndarray:
+        """Row of each task's description text in ``embedding_texts``."""
+        starts = np.flatnonzero(np.diff(np.concatenate([[-1], self.owners])) != 0)
+        return starts
+
+    def task_similarity(self, sims: np.ndarray) -> np.ndarray:
+        """Per task, the best similarity over its description and example questions (last axis: rows)."""
+        out = np.full(sims.shape[:-1] + (len(self.tasks),), -1.0, dtype=np.float32)
+        for column in range(len(self.tasks)):
+            out[..., column] = sims[..., self.owners == column].max(axis=-1)
+        return out
+
+    def scale_cue_mask(self, scale: float) -> np.ndarray:
+        """1.0 for tasks an enlargement factor points to: those listing it, else those taking any scale."""
+        listed = np.array([float(any(abs(scale - s) < 1e-6 for s in t.scales)) for t in self.tasks], dtype=np.float32)
+        if listed.any():
+            return listed
+        return np.array([float(t.any_scale) for t in self.tasks], dtype=np.float32)
+
+    @cached_property
+    def text_input_mask(self) -> np.ndarray:
+        """1.0 for tasks whose input is text alone."""
+        return np.array([float(t.modality_in == "text") for t in self.tasks], dtype=np.float32)
 
     @cached_property
     def _labels(self) -> dict[str, int]:
@@ -196,12 +242,13 @@ class CueMatcher:
         return found
 
     def scores(self, text: str, kinds: tuple[str, ...] = ("cue", "keyword")) -> np.ndarray:
-        """Summed weights per task column (each phrase counted once)."""
+        """Summed weights per task column; phrases that stem alike ('blur', 'blurred') count once."""
         out = np.zeros(self.columns, dtype=np.float32)
-        seen: set[tuple[int, str]] = set()
+        seen: set[tuple[int, tuple[str, ...]]] = set()
         for column, phrase, weight in self.match(text, kinds):
-            if (column, phrase) not in seen:
-                seen.add((column, phrase))
+            key = (column, tuple(stems(phrase)))
+            if key not in seen:
+                seen.add(key)
                 out[column] += weight
         return out
 
@@ -238,6 +285,7 @@ class QuestionAnalysis(BaseModel):
     cues: dict[str, tuple[str, ...]]
     scale: float | None = None
     scale_text: str | None = None
+    text_input: bool = False
 
     def top(self, k: int = 3) -> list[tuple[str, float]]:
         """The k most probable tasks with their probabilities."""
@@ -252,9 +300,15 @@ class QuestionAnalysis(BaseModel):
 
 def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndarray, task_vectors: np.ndarray) -> QuestionAnalysis:
     """Score every task for ``question`` from its cue phrases and its embedding similarity to each task."""
-    similarities = task_vectors @ question_vector
+    similarities = taxonomy.task_similarity(task_vectors @ question_vector)
     cue_scores = taxonomy.matcher.scores(question)
+    scale, scale_text = question_scale(question)
+    if scale is not None:
+        cue_scores = cue_scores + SCALE_CUE * taxonomy.scale_cue_mask(scale)
     logits = similarities / TASK_TEMPERATURE + CUE_WEIGHT * (1.0 - np.exp(-cue_scores))
+    text_input = bool(_QUOTED_INPUT.search(question))
+    if text_input:
+        logits = logits + TEXT_INPUT_BONUS * taxonomy.text_input_mask
     logits -= logits.max()
     probabilities = np.exp(logits)
     probabilities /= probabilities.sum()
@@ -263,7 +317,6 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
         bucket = cues.setdefault(taxonomy.ids[column], [])
         if phrase not in bucket:
             bucket.append(phrase)
-    scale, scale_text = question_scale(question)
     return QuestionAnalysis(
         question=question,
         task_ids=tuple(taxonomy.ids),
@@ -272,6 +325,7 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
         cues={k: tuple(v) for k, v in cues.items()},
         scale=scale,
         scale_text=scale_text,
+        text_input=text_input,
     )
 
 
@@ -302,7 +356,7 @@ def source_task_affinity(
     out = np.zeros((n, columns), dtype=np.float32)
     if n == 0:
         return out
-    sims = source_vectors @ task_vectors.T
+    sims = source_vectors @ task_vectors[taxonomy.description_rows].T
     logits = sims / SOURCE_TEMPERATURE
     logits -= logits.max(axis=1, keepdims=True)
     dense = np.exp(logits)

@@ -6,7 +6,7 @@ import re
 import unicodedata
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
-_SUFFIXES = ("izations", "isations", "ization", "isation", "ations", "ation", "ings", "ing", "edly", "ed", "ers", "er", "ies", "es", "s", "ly", "e", "y")
+_SUFFIXES = ("ings", "ing", "edly", "ed", "ers", "er", "ies", "es", "s", "ly", "e", "y")
 STOPWORDS = frozenset(
     """a an and are as at be been but by can could did do does doing done for from had has have how i if in into is it its
     it's just like me my of on or our out so some such than that the their them then there these they this those to too up
