@@ -310,3 +310,48 @@ def variant_score(name: ModelName, analysis: QuestionAnalysis, question: str) ->
         target = 50 if _HEAVY.search(text) else 15 if _LIGHT.search(text) else 25
         score += 0.4 - abs(name.noise_level - target) / 100
     return float(max(-1.0, min(1.0, score)))
+
+
+_retrievers: dict[tuple[str, str, str], Retriever] = {}
+_retrievers_lock = threading.Lock()
+
+
+def corpus_retriever(catalog: Sequence[str] | None = None, *, embedder: Embedder | None = None,
+                     weights: Weights | None = None) -> Retriever:
+    """The retriever over the bundled corpus (or the given catalog files), shared within the process."""
+    from .store import catalog_index, corpus_index
+
+    embedder = embedder or default_embedder()
+    index = catalog_index(catalog, embedder=embedder) if catalog else corpus_index(embedder=embedder)
+    key = (str(id(index)), embedder.name, repr(weights))
+    with _retrievers_lock:
+        retriever = _retrievers.get(key)
+        if retriever is None or retriever.index is not index:
+            retriever = Retriever(index, embedder=embedder, weights=weights)
+            _retrievers[key] = retriever
+        return retriever
+
+
+def retrieve(question: str, sources: Sequence[Source] | Sequence[str] | None = None, k: int | None = 10, *,
+             catalog: Sequence[str] | None = None, embedder: Embedder | None = None,
+             weights: Weights | None = None) -> list[Hit]:
+    """Rank sources for ``question``: the corpus (or catalog), a subset of it by id, or caller-given Sources.
+
+    Each hit carries its fused score and the dense, lexical, task, name, variant and prior
+    components, so a ranking can be explained.
+    """
+    if sources is None or all(isinstance(s, str) for s in sources):
+        retriever = corpus_retriever(catalog, embedder=embedder, weights=weights)
+        restrict = None if sources is None else list(sources)
+        if restrict is not None and not restrict:
+            raise InputError("an empty list of source ids restricts the ranking to nothing")
+        return list(retriever.rank(question, k, restrict=restrict).hits)
+    items = list(sources)
+    for i, item in enumerate(items):
+        if not isinstance(item, Source):
+            raise InputError(f"sources[{i}] is a {type(item).__name__}; pass Source objects or source ids")
+    from .sources import default_corpus_dir, load_sources
+
+    cards = load_sources(default_corpus_dir() / "sources")
+    retriever = Retriever.for_sources(items, cards=cards, embedder=embedder, weights=weights)
+    return list(retriever.rank(question, k).hits)

@@ -106,6 +106,8 @@ class Source(BaseModel):
     def _check_name(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be blank")
+        if re.search(r"https?://|www\.", value, re.IGNORECASE):
+            raise ValueError(f"must be a name, not contain a link (put links in paper_url, github_url or links): {value[:80]!r}")
         return value.strip()
 
     @field_validator("paper_url", "github_url")

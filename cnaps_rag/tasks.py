@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import CorpusError
 from .naming import parse_model_name
 from .sources import Source, default_corpus_dir
-from .text import normalize, number_words, stems
+from .text import stems
 
 TASK_TEMPERATURE = 0.08
 CUE_WEIGHT = 4.0
@@ -253,23 +253,27 @@ class CueMatcher:
         return out
 
 
-_SCALE_DIGITS = re.compile(r"(?<![\d.])(\d{1,2}(?:\.\d)?)\s*(?:x|times|fold)(?![a-z])|(?<![a-z])x\s?(\d{1,2})(?![\d.])")
+_SCALE_DIGITS = re.compile(
+    r"(?<![\d.])(\d{1,2}(?:\.\d)?)\s*(?:[x×]|times|fold)(?![a-z])|(?<![a-z])[x×]\s?(\d{1,2})(?![\d.])", re.IGNORECASE
+)
+_SCALE_WORDS = re.compile(
+    r"\b(twice|doubled?|tripled?|quadrupled?)\b|\b(two|three|four|eight)\s+times\b", re.IGNORECASE
+)
+_WORD_VALUES = {"twice": 2, "double": 2, "doubled": 2, "triple": 3, "tripled": 3, "quadruple": 4, "quadrupled": 4,
+                "two": 2, "three": 3, "four": 4, "eight": 8}
 
 
 def question_scale(question: str) -> tuple[float | None, str | None]:
-    """The enlargement factor a question asks for and how it was written ('4×' -> 4.0), if any."""
-    text = normalize(question)
-    match = _SCALE_DIGITS.search(text)
+    """The enlargement factor a question asks for and its verbatim spelling ('4×' -> (4.0, '4×')), if any."""
+    match = _SCALE_DIGITS.search(question)
     if match:
         value = float(match.group(1) or match.group(2))
         if 1 < value <= 16:
             return value, match.group(0).strip()
-    found = number_words(text)
-    for word, value in found.items():
-        if word in ("twice", "double", "doubled", "triple", "tripled", "quadruple", "quadrupled"):
-            return float(value), word
-        if re.search(rf"\b{word}\s+times\b", text):
-            return float(value), f"{word} times"
+    match = _SCALE_WORDS.search(question)
+    if match:
+        word = (match.group(1) or match.group(2)).lower()
+        return float(_WORD_VALUES[word]), match.group(0)
     return None, None
 
 

@@ -1,0 +1,493 @@
+"""The three-part answer: the task (1), the workflow (2) and the references (3), built from sources only.
+
+No language model writes here: each sentence is assembled from the question and from verbatim
+spans of the supplied sources, and records which source it cites and which text it rests on.
+``answer()`` checks its own result with ``verify()`` and never returns one that fails.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from .embedding import Embedder, default_embedder
+from .errors import CnapsError, InputError
+from .grounding import Evidence, Statement
+from .naming import parse_model_name
+from .prompt import ParsedPrompt, parse_prompt
+from .retrieval import Hit, Ranking, Retriever, Weights, check_question
+from .scope import is_relevant, judge_scope
+from .sources import Source
+from .tasks import QuestionAnalysis, Taxonomy, default_taxonomy, source_label_columns
+from .text import STOPWORDS, normalize, split_sentences, stems
+from .workflow import Workflow, build_workflow
+
+Role = Literal["recommended model", "supporting paper", "tangential"]
+ListedAs = Literal["recommended", "related", "retrieved"]
+_URL_OR_CITATION = re.compile(r"https?://|www\.|\[\d+\]", re.IGNORECASE)
+
+
+class GroundingError(CnapsError):
+    """An answer could not be made to pass verification (a bug: please report it with the input)."""
+
+
+class Reference(BaseModel):
+    """One supplied source in part 3: its number, role, links as supplied and why it does or does not bear on the question."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    source: Source
+    role: Role
+    listed_as: ListedAs
+    why: Statement
+    backing: Source | None = None
+    score: float
+
+
+class TaskPart(BaseModel):
+    """Part 1: the task the user is performing, as task ids and cited sentences."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task_ids: tuple[str, ...]
+    task_names: tuple[str, ...]
+    statements: tuple[Statement, ...]
+
+
+class Answer(BaseModel):
+    """A grounded three-part answer with per-sentence provenance and the retrieval hits behind it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question: str
+    task: TaskPart
+    workflow: tuple[Workflow, ...]
+    references: tuple[Reference, ...]
+    abstained: bool
+    abstain_reason: str | None = None
+    hits: tuple[Hit, ...]
+    notes: tuple[str, ...] = ()
+
+    def number(self, source_id: str) -> int:
+        """The citation number [n] of a source."""
+        for ref in self.references:
+            if ref.source.id == source_id:
+                return ref.number
+        raise KeyError(f"source {source_id!r} is not among this answer's references")
+
+    def statements(self) -> list[Statement]:
+        """Every sentence of parts 1-3 in reading order."""
+        out = list(self.task.statements)
+        for flow in self.workflow:
+            out += flow.statements()
+        out += [ref.why for ref in self.references]
+        return out
+
+    def provenance(self) -> list[dict[str, object]]:
+        """Per sentence: its text, the citation numbers, the source ids and the verbatim text it rests on."""
+        rows = []
+        for statement in self.statements():
+            rows.append({
+                "text": statement.text,
+                "citations": [self.number(s) for s in statement.sources],
+                "sources": list(statement.sources),
+                "evidence": [e.model_dump() for e in statement.evidence],
+                "template": statement.template,
+            })
+        return rows
+
+    def to_markdown(self) -> str:
+        """The answer as Markdown, with a Mermaid flowchart per workflow."""
+        from .rendering import render
+
+        return render(self, "markdown")
+
+    def to_text(self) -> str:
+        """The answer as plain text."""
+        from .rendering import render
+
+        return render(self, "text")
+
+    def to_html(self) -> str:
+        """The answer as an HTML fragment; all source and question text is escaped."""
+        from .rendering import render
+
+        return render(self, "html")
+
+
+def quotable(text: str) -> bool:
+    """Source text that may be quoted: no links and no bracketed numbers that could pose as citations."""
+    return not _URL_OR_CITATION.search(text)
+
+
+class Responder:
+    """Turns rankings into answers for one retriever; the engine behind ``answer()`` and ``answer_prompt()``."""
+
+    def __init__(self, retriever: Retriever, *, taxonomy: Taxonomy | None = None, k: int = 5,
+                 max_workflows: int = 2) -> None:
+        self.retriever = retriever
+        self.taxonomy = taxonomy or retriever.taxonomy
+        self.k = k
+        self.max_workflows = max_workflows
+
+    def respond(self, ranking: Ranking, listed: dict[str, ListedAs] | None = None) -> Answer:
+        """The verified answer for a ranking; ``listed`` says which section of a prompt each source came from."""
+        hits = ranking.hits if listed is not None else ranking.hits[: self.k]
+        scope = judge_scope(Ranking(question=ranking.question, analysis=ranking.analysis, hits=hits))
+        draft = self._compose(ranking, hits, listed, scope.in_scope, scope.reason, set(scope.relevant))
+        from .verify import verify
+
+        check = verify(draft)
+        if check.ok:
+            return draft
+        fallback = self._compose(ranking, hits, listed, False, "the answer could not be grounded: " + "; ".join(check.problems[:3]), set())
+        if verify(fallback).ok:
+            return fallback
+        raise GroundingError("; ".join(check.problems[:5]))
+
+    def _compose(self, ranking: Ranking, hits: Sequence[Hit], listed: dict[str, ListedAs] | None,
+                 in_scope: bool, reason: str, relevant: set[str]) -> Answer:
+        analysis = ranking.analysis
+        primary_task = self._primary_task(analysis, hits, relevant) if in_scope else None
+        references = []
+        for number, hit in enumerate(hits, start=1):
+            where: ListedAs = listed.get(hit.source.id, "related") if listed is not None else "retrieved"
+            relevant_hit = hit.source.id in relevant
+            if not relevant_hit:
+                role: Role = "tangential"
+            elif where == "recommended" or (where == "retrieved" and hit.source.kind == "model"):
+                role = "recommended model"
+            else:
+                role = "supporting paper"
+            references.append(Reference(
+                number=number, source=hit.source, role=role, listed_as=where, backing=hit.backing,
+                score=hit.score, why=self._why(hit, analysis, role, primary_task),
+            ))
+        if not in_scope:
+            return Answer(
+                question=ranking.question,
+                task=TaskPart(task_ids=(), task_names=(), statements=(
+                    Statement(text="The supplied sources do not cover this question.", template=True),)),
+                workflow=(),
+                references=tuple(references),
+                abstained=True,
+                abstain_reason=reason,
+                hits=tuple(ranking.hits),
+            )
+        models = [r for r in references if r.role == "recommended model"]
+        papers = [r for r in references if r.role == "supporting paper"]
+        chosen = _distinct_families(models or papers)[: self.max_workflows]
+        flows = []
+        for ref in chosen:
+            hit = next(h for h in hits if h.source.id == ref.source.id)
+            flow = build_workflow(hit.source, hit.backing, analysis, self.taxonomy)
+            note = self._variant_reason(hit, analysis)
+            if note is not None:
+                flow = flow.model_copy(update={"notes": (*flow.notes, note)})
+            flows.append(flow)
+        task = self._task_part(analysis, [h for h in hits if h.source.id in relevant], primary_task)
+        return Answer(
+            question=ranking.question, task=task, workflow=tuple(flows), references=tuple(references),
+            abstained=False, hits=tuple(ranking.hits),
+        )
+
+    def _primary_task(self, analysis: QuestionAnalysis, hits: Sequence[Hit], relevant: set[str]) -> str | None:
+        top = [h for h in hits if h.source.id in relevant]
+        labelled = set()
+        if top:
+            labelled = {self.taxonomy.ids[c] for c in source_label_columns(_effective(top[0]), self.taxonomy)}
+        ranked = _asked_tasks(analysis, self.taxonomy)
+        for task_id in ranked:
+            if task_id in labelled:
+                return task_id
+        return ranked[0] if ranked else (sorted(labelled)[0] if labelled else None)
+
+    def _task_part(self, analysis: QuestionAnalysis, relevant_hits: Sequence[Hit], primary: str | None) -> TaskPart:
+        tax = self.taxonomy
+        if not relevant_hits or primary is None:
+            return TaskPart(task_ids=(), task_names=(), statements=(
+                Statement(text="The supplied sources do not cover this question.", template=True),))
+        top = relevant_hits[0]
+        source = top.source
+        effective = _effective(top)
+        labelled = [tax.ids[c] for c in source_label_columns(effective, tax)]
+        asked = _asked_tasks(analysis, tax)
+        also = [t for t in asked if t != primary and t in labelled]
+        suggested = [t for t in labelled if t not in asked and t != primary]
+        names = [tax.get(primary).name] + [tax.get(t).name for t in also]
+        statements = []
+        label_quotes = _label_quotes(effective, source)
+        task_phrase = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        group = tax.get(primary).group
+        statements.append(Statement(
+            text=f"You are trying to perform {task_phrase} — {group} — which is what {source.name} is for.",
+            sources=(source.id,),
+            evidence=tuple(_evidence(top, q) for q in label_quotes),
+        ))
+        cue_phrases = [p for t in [primary, *also] for p in analysis.cues.get(t, ())]
+        shown = _question_spans(analysis.question, cue_phrases, analysis.scale_text)
+        if shown:
+            statements.append(Statement(
+                text=f"Your question points there: it speaks of {_join_quoted(shown)}, the vocabulary of {task_phrase}.",
+                sources=(source.id,),
+                evidence=tuple(Evidence(origin="question", quote=s) for s in shown) + tuple(_evidence(top, q) for q in label_quotes[:1]),
+            ))
+        for task_id in suggested[:1]:
+            task = tax.get(task_id)
+            statements.append(Statement(
+                text=f"{source.name} is also built for {task.name}, which suggests your image was a {task.input} as well.",
+                sources=(source.id,),
+                evidence=tuple(_evidence(top, q) for q in label_quotes),
+            ))
+        return TaskPart(task_ids=(primary, *also), task_names=tuple(names), statements=tuple(statements))
+
+    def _why(self, hit: Hit, analysis: QuestionAnalysis, role: Role, primary: str | None) -> Statement:
+        tax = self.taxonomy
+        source = hit.source
+        effective = _effective(hit)
+        own_tasks = [tax.ids[c] for c in source_label_columns(effective, tax)] or list(hit.tasks)
+        cue_words = {w for phrases in analysis.cues.values() for p in phrases for w in stems(p)}
+        shared = _shared_words(analysis.question, effective, cue_words)
+        if role != "tangential":
+            task_names = [tax.get(t).name for t in own_tasks if t in dict(analysis.top(4))][:2] or [tax.get(t).name for t in own_tasks[:1]]
+            reasons = []
+            if task_names:
+                reasons.append(f"it is about {' and '.join(task_names)}")
+            if shared:
+                reasons.append(f"it uses the question's words {_join_quoted(shared[:3])}")
+            text = f"Bears on the question: {', and '.join(reasons) or 'its text is close to the question'}."
+            quotes = _label_quotes(effective, source)[:1] + [_sentence_with(effective, w) for w in shared[:2]]
+            return Statement(text=text, sources=(source.id,), evidence=tuple(_evidence(hit, q) for q in quotes if q))
+        asked = tax.get(primary).name if primary else "what the question asks"
+        subject = tax.get(own_tasks[0]).name if own_tasks else None
+        for word in [w for w in shared if stems(w)[0] in cue_words]:
+            sentence = _sentence_with(effective, word)
+            if sentence:
+                about = f"It is about {subject}" if subject else "It is about something else"
+                return Statement(
+                    text=f"Tangential: it shares “{word}” with your question but in another sense, “{sentence}”. {about}, not {asked}.",
+                    sources=(source.id,),
+                    evidence=(_evidence(hit, sentence),),
+                )
+        gist = _gist(effective)
+        if subject:
+            text = f"Tangential: it is about {subject}, not {asked}" + (f": “{gist}”." if gist else ".")
+            quotes = _label_quotes(effective, source)[:1] + ([gist] if gist else [])
+            return Statement(text=text, sources=(source.id,), evidence=tuple(_evidence(hit, q) for q in quotes))
+        if gist:
+            return Statement(text=f"Tangential: it is about something else, “{gist}”, not {asked}.", sources=(source.id,),
+                             evidence=(_evidence(hit, gist),))
+        return Statement(text=f"Tangential: nothing in {source.name} concerns {asked}.", sources=(source.id,),
+                         evidence=(_evidence(hit, source.name),))
+
+    def _variant_reason(self, hit: Hit, analysis: QuestionAnalysis) -> Statement | None:
+        name = parse_model_name(hit.source.name, self.taxonomy.multi_token_labels)
+        if hit.variant <= 0 or not name.follows_convention:
+            return None
+        reasons, quotes = [], []
+        if analysis.scale is not None and name.scale is not None and abs(analysis.scale - name.scale) < 1e-6:
+            token = next(t for t in name.variant if re.fullmatch(r"x?\d+x?", t, re.IGNORECASE))
+            reasons.append(f"you asked for {analysis.scale_text} and its name's {token} setting is that scale")
+            quotes.append(analysis.scale_text)
+        if name.jpeg_quality is not None and "jpeg_artifact_removal" in analysis.cues:
+            reasons.append(f"your question mentions {_join_quoted(list(analysis.cues['jpeg_artifact_removal'])[:2])} and its name marks a JPEG artifact model (quality {name.jpeg_quality})")
+        if name.noise_level is not None and "denoising" in analysis.cues:
+            reasons.append(f"your question mentions {_join_quoted(list(analysis.cues['denoising'])[:2])} and its name marks a denoiser (noise level {name.noise_level})")
+        if not reasons:
+            return None
+        return Statement(
+            text=f"Why this variant, {hit.source.name}: " + "; ".join(reasons) + ".",
+            sources=(hit.source.id,),
+            evidence=(Evidence(origin="source", source_id=hit.source.id, quote=hit.source.name),)
+            + tuple(Evidence(origin="question", quote=q) for q in quotes if q),
+        )
+
+
+def _asked_tasks(analysis: QuestionAnalysis, taxonomy: Taxonomy) -> list[str]:
+    """Tasks the question plausibly asks for, most likely first; an enlargement factor puts its tasks first."""
+    ranked = [t for t, p in analysis.top(4) if p >= 0.1]
+    if analysis.scale is not None:
+        mask = taxonomy.scale_cue_mask(analysis.scale)
+        ranked.sort(key=lambda t: -mask[taxonomy.ids.index(t)])
+    return ranked
+
+
+def _effective(hit: Hit) -> Source:
+    if hit.backing is not None and not hit.source.summary and hit.source.card is None:
+        card = hit.backing
+        return hit.source.model_copy(update={"summary": card.summary, "card": card.card, "category": hit.source.category or card.category})
+    return hit.source
+
+
+def _evidence(hit: Hit, quote: str) -> Evidence:
+    own = hit.source.text() + "\n" + "\n".join(hit.source.urls())
+    via = hit.backing.id if hit.backing is not None and quote not in own else None
+    return Evidence(origin="source", source_id=hit.source.id, via_card=via, quote=quote)
+
+
+def _label_quotes(effective: Source, source: Source) -> list[str]:
+    quotes = [source.name]
+    if effective.category:
+        quotes.append(effective.category)
+    if effective.card and effective.card.title:
+        quotes.append(effective.card.title)
+    return quotes
+
+
+def _distinct_families(refs: list[Reference]) -> list[Reference]:
+    seen: set[str] = set()
+    out = []
+    for ref in refs:
+        key = (ref.source.paper_url or ref.source.summary or ref.source.name).lower()
+        if key not in seen:
+            seen.add(key)
+            out.append(ref)
+    return out
+
+
+def _question_spans(question: str, phrases: Sequence[str], scale_text: str | None) -> list[str]:
+    """The question's own words for each matched cue phrase (so quotes are verbatim)."""
+    spans: list[str] = []
+    if scale_text:
+        match = re.search(re.escape(scale_text).replace("x", "[x×]"), question, re.IGNORECASE) or re.search(
+            r"\d+(?:\.\d+)?\s*[x×]|[x×]\s?\d+", question)
+        if match:
+            spans.append(match.group(0))
+    tokens = list(re.finditer(r"[\w'’]+", question))
+    stemmed = [stems(t.group(0)) for t in tokens]
+    for phrase in phrases:
+        key = stems(phrase)
+        if not key:
+            continue
+        flat = [(i, s) for i, parts in enumerate(stemmed) for s in parts]
+        for j in range(len(flat) - len(key) + 1):
+            if [s for _, s in flat[j : j + len(key)]] == key:
+                start, end = tokens[flat[j][0]].start(), tokens[flat[j + len(key) - 1][0]].end()
+                span = question[start:end]
+                if not any(span.lower() in s.lower() or s.lower() in span.lower() for s in spans):
+                    spans.append(span)
+                break
+    return spans[:5]
+
+
+def _join_quoted(words: Sequence[str]) -> str:
+    quoted = [f"“{w}”" for w in words]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def _shared_words(question: str, source: Source, cue_words: set[str]) -> list[str]:
+    """Content words of the question (as written there) that the source's text also uses.
+
+    Words that are task cues of the question come first: they are what a lexical match turns on
+    (a paper that says "zoom" meets a question that says "zoom"), then longer, rarer words.
+    """
+    source_stems = set(stems(source.text(), drop_stopwords=True))
+    found: list[str] = []
+    for word in re.findall(r"[A-Za-z][A-Za-z'’]{2,}", question):
+        lowered = normalize(word)
+        if lowered in STOPWORDS or lowered in _GENERIC:
+            continue
+        if any(s in source_stems for s in stems(word, drop_stopwords=True)) and lowered not in [f.lower() for f in found]:
+            found.append(word)
+    found.sort(key=lambda w: (stems(w)[0] not in cue_words, -len(w)))
+    return found
+
+
+_GENERIC = frozenset("""high low keep kept came come look looks looking make made get use used using work works way new
+    even still such much many well good better best really very thing things one two also""".split())
+
+
+def _sentence_with(source: Source, word: str) -> str | None:
+    target = set(stems(word))
+    for sentence in split_sentences(source.summary or ""):
+        if target & set(stems(sentence)) and quotable(sentence) and len(sentence) <= 400:
+            return sentence.rstrip(".")
+    return None
+
+
+_SUBJECT = re.compile(r"\b(we|this paper|stud(?:y|ies|ied)|propos\w*|present\w*|introduc\w*|investigat\w*|aim)\b", re.IGNORECASE)
+
+
+def _gist(source: Source) -> str | None:
+    """The summary sentence that best says what a source is about (its 'we propose / this paper studies')."""
+    sentences = [s for s in split_sentences(source.summary or "") if quotable(s) and len(s) <= 300]
+    chosen = next((s for s in sentences if _SUBJECT.search(s) and not s.lower().startswith("this paper does not")), None)
+    chosen = chosen or (sentences[0] if sentences else None)
+    return chosen.rstrip(".") if chosen else None
+
+
+# --- public entry points ---------------------------------------------------------------------------------
+
+def _corpus_responder(catalog: Sequence[str] | None, embedder: Embedder, weights: Weights | None, k: int) -> Responder:
+    from .retrieval import corpus_retriever
+
+    return Responder(corpus_retriever(catalog, embedder=embedder, weights=weights), k=k)
+
+
+def answer(question: str, sources: Sequence[Source] | None = None, *, catalog: Sequence[str] | None = None,
+           k: int = 5, weights: Weights | None = None, embedder: Embedder | None = None) -> Answer:
+    """Answer ``question`` from ``sources`` (default: the bundled corpus, or the given catalog files).
+
+    With ``sources`` only those may be used: they are indexed in memory, and models that come
+    without a summary are enriched from the corpus card with the same paper, GitHub link or name.
+    """
+    question = check_question(question)
+    embedder = embedder or default_embedder()
+    if sources is not None:
+        sources = _check_sources(sources)
+        responder = _prompt_responder(sources, embedder, weights, k)
+        return responder.respond(responder.retriever.rank(question), {s.id: "retrieved" for s in sources})
+    responder = _corpus_responder(catalog, embedder, weights, k)
+    return responder.respond(responder.retriever.rank(question))
+
+
+def answer_many(questions: Sequence[str], *, catalog: Sequence[str] | None = None, k: int = 5,
+                weights: Weights | None = None, embedder: Embedder | None = None) -> list[Answer]:
+    """Answer many questions over the corpus (or catalog), embedding and ranking them in one batch."""
+    embedder = embedder or default_embedder()
+    responder = _corpus_responder(catalog, embedder, weights, k)
+    return [responder.respond(r) for r in responder.retriever.rank_many(list(questions))]
+
+
+def answer_prompt(text: str | ParsedPrompt, *, weights: Weights | None = None, embedder: Embedder | None = None) -> Answer:
+    """Answer a reference-format prompt document using only the sources it lists."""
+    parsed = text if isinstance(text, ParsedPrompt) else parse_prompt(text)
+    question = check_question(parsed.question)
+    embedder = embedder or default_embedder()
+    responder = _prompt_responder(list(parsed.sources), embedder, weights, len(parsed.sources))
+    listed: dict[str, ListedAs] = {s.id: parsed.role(s.id) for s in parsed.sources}  # type: ignore[misc]
+    result = responder.respond(responder.retriever.rank(question), listed)
+    if parsed.notes:
+        result = result.model_copy(update={"notes": (*result.notes, *parsed.notes)})
+    return result
+
+
+def _check_sources(sources: Sequence[Source]) -> list[Source]:
+    items = list(sources)
+    if not items:
+        raise InputError("no sources given: pass at least one Source, or None to use the corpus")
+    for i, item in enumerate(items):
+        if not isinstance(item, Source):
+            raise InputError(f"sources[{i}] is a {type(item).__name__}, not a cnaps_rag.Source")
+    ids = [s.id for s in items]
+    dup = next((i for i in ids if ids.count(i) > 1), None)
+    if dup is not None:
+        raise InputError(f"two sources share the id {dup!r}; give each source its own id")
+    return items
+
+
+def _prompt_responder(sources: Sequence[Source], embedder: Embedder, weights: Weights | None, k: int) -> Responder:
+    from .sources import default_corpus_dir, load_sources
+
+    try:
+        cards = load_sources(default_corpus_dir() / "sources")
+    except CnapsError:
+        cards = []
+    retriever = Retriever.for_sources(sources, cards=cards, embedder=embedder, taxonomy=default_taxonomy(), weights=weights)
+    return Responder(retriever, k=k)
+
+
+__all__ = ["Answer", "Reference", "TaskPart", "answer", "answer_many", "answer_prompt", "is_relevant"]
