@@ -41,7 +41,8 @@ def read_safetensors(path: Path) -> dict[str, np.ndarray]:
 def _erf(x: np.ndarray) -> np.ndarray:
     # Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7): NumPy has no erf, and SciPy costs an import.
     sign = np.sign(x)
-    a = np.abs(x)
+    # Clipping keeps exp(-a*a) out of float32 denormals, which are ~50x slower; erf(4) = 1 - 1.5e-8.
+    a = np.minimum(np.abs(x), np.float32(4.0))
     t = 1.0 / (1.0 + 0.3275911 * a)
     poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
     return sign * (1.0 - poly * np.exp(-a * a))

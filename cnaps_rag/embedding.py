@@ -22,6 +22,9 @@ from .errors import InputError, ModelError
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 WEIGHTS_FILES = ("model.safetensors", "pytorch_model.bin")
+NUMPY_TOKEN_BUDGET = 1024
+# Up to this many texts the NumPy engine wins (no torch import); beyond it torch's kernels do.
+AUTO_NUMPY_MAX_TEXTS = 64
 Engine = Literal["auto", "numpy", "sentence-transformers"]
 Progress = Callable[[int, int], None]
 
@@ -196,6 +199,8 @@ class Embedder:
         """Embed ``texts`` into an (n, dimension) float32 array of unit vectors."""
         texts = list(texts)
         want = engine or self._resolved_engine()
+        if engine is None and self.engine == "auto" and want == "numpy" and len(texts) > AUTO_NUMPY_MAX_TEXTS:
+            want = "sentence-transformers"
         self._ensure_loaded(want)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
@@ -218,9 +223,11 @@ class Embedder:
         order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
         out = np.empty((len(texts), self._numpy.dimension), dtype=np.float32)
         done = 0
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            width = max(len(encodings[i].ids) for i in rows)
+        start = 0
+        while start < len(order):
+            # Batches are bounded in tokens, not texts: big temporaries cost more in page faults than in arithmetic.
+            width = len(encodings[order[start]].ids)
+            rows = order[start : start + max(1, min(self.batch_size, NUMPY_TOKEN_BUDGET // max(width, 1)))]
             ids = np.zeros((len(rows), width), dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
             for r, i in enumerate(rows):
@@ -228,6 +235,7 @@ class Embedder:
                 ids[r, :n] = encodings[i].ids
                 mask[r, :n] = 1
             out[rows] = self._numpy.forward(ids, mask)
+            start += len(rows)
             done += len(rows)
             if progress is not None:
                 progress(done, len(texts))

@@ -128,6 +128,7 @@ class SourceIndex:
         self.task_vectors = task_vectors
         self.manifest = manifest
         self._faiss_index = faiss_index
+        self.path: Path | None = None
         self.positions = {s.id: i for i, s in enumerate(self.sources)}
 
     def __len__(self) -> int:
@@ -205,6 +206,7 @@ class SourceIndex:
             manifest = self.manifest.model_copy(update={"files": files})
             _atomic_write(root / MANIFEST, manifest.model_dump_json(indent=2).encode())
             self.manifest = manifest
+            self.path = root
             for stale in root.iterdir():
                 if stale.is_file() and stale.name not in files and stale.name != MANIFEST and not stale.name.startswith("."):
                     if stale.name.split("-")[0] in payloads:
@@ -247,16 +249,57 @@ class SourceIndex:
                 f"manifest says {manifest.count} of dimension {manifest.dimension}"
             )
         vectors = _vectors_of(faiss_index, manifest)
-        return cls(sources, vectors, lexical, affinity, task_vectors, manifest, faiss_index)
+        index = cls(sources, vectors, lexical, affinity, task_vectors, manifest, faiss_index)
+        index.path = root
+        return index
+
+
+def index_root() -> Path:
+    """The directory under which every corpus gets its index directory.
+
+    ``$CNAPS_RAG_INDEX`` if set; the repository's ``index/`` when running from a checkout; else
+    ``~/.cache/cnaps_rag/index`` (or under ``$XDG_CACHE_HOME``).
+    """
+    env = os.environ.get("CNAPS_RAG_INDEX")
+    if env:
+        return Path(env)
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "index").is_dir():
+        return checkout / "index"
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "cnaps_rag" / "index"
 
 
 def task_embeddings(taxonomy: Taxonomy, embedder: Embedder) -> np.ndarray:
-    """Embeddings of every task's description and vocabulary, cached per (model, taxonomy) in this process."""
-    key = (embedder.name, taxonomy.fingerprint)
+    """Embeddings of every task's texts, cached per (model weights, taxonomy) in memory and on disk.
+
+    Prompt answers index their few sources in memory, but the 180-odd task texts would cost more
+    than everything else together; they are computed once and kept under the index root.
+    """
+    identity = embedder.identity
+    key = (identity.name, identity.weights_sha256 or "", taxonomy.fingerprint)
     cached = _task_cache.get(key)
+    if cached is not None:
+        return cached
+    digest = hashlib.sha256("\n".join(key).encode()).hexdigest()[:24]
+    path = index_root() / "task-vectors" / f"{digest}.npy"
+    expected = (len(taxonomy.embedding_texts), identity.dimension)
+    try:
+        cached = np.load(path, allow_pickle=False)
+        if cached.shape != expected or cached.dtype != np.float32:
+            cached = None
+    except (OSError, ValueError):
+        cached = None
     if cached is None:
         cached = embedder.encode(taxonomy.embedding_texts)
-        _task_cache[key] = cached
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            buffer = io.BytesIO()
+            np.save(buffer, cached, allow_pickle=False)
+            _atomic_write(path, buffer.getvalue())
+        except OSError as exc:
+            log.debug("could not cache task vectors at %s: %s", path, exc)
+    _task_cache[key] = cached
     return cached
 
 

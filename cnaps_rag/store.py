@@ -16,24 +16,12 @@ from typing import Sequence
 from .catalog import load_catalog
 from .embedding import Embedder, Progress, default_embedder
 from .errors import CorpusError
-from .index import SourceIndex, hash_inputs, open_index
+from .index import SourceIndex, hash_inputs, index_root, open_index
 from .sources import default_corpus_dir, load_sources, slug
 from .tasks import Taxonomy, default_taxonomy
 
 _cache: dict[tuple[str, str, str], SourceIndex] = {}
 _lock = threading.Lock()
-
-
-def index_root() -> Path:
-    """The directory under which every corpus gets its index directory."""
-    env = os.environ.get("CNAPS_RAG_INDEX")
-    if env:
-        return Path(env)
-    checkout = Path(__file__).resolve().parent.parent
-    if (checkout / "pyproject.toml").is_file() and (checkout / "index").is_dir():
-        return checkout / "index"
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "cnaps_rag" / "index"
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
