@@ -76,25 +76,47 @@ class CorruptIndex(CnapsError):
     """A saved index file is missing, truncated or altered (rebuild it)."""
 
 
-def document_text(source: Source, taxonomy: Taxonomy) -> str:
-    """The text embedded for a source: its name in words, its tasks in taxonomy words, then its content.
+EXPANSION_WEIGHT = 1.0
 
-    Expanding a labelled source with its task's name, description and lay cues is what lets a lay
-    question meet a technical abstract; unlabelled sources are embedded as they are.
-    """
+
+def content_text(source: Source) -> str:
+    """What a source says about itself: its summary, else its card, else its name."""
+    if source.summary:
+        return source.summary
+    if source.card:
+        card = source.card
+        parts = [card.title or source.name, card.input or "", card.output or ""]
+        parts += [f"{s.name}: {s.text}" for s in card.stages]
+        return " ".join(p for p in parts if p)
+    return name_words(source.name)
+
+
+def expansion_text(source: Source, taxonomy: Taxonomy) -> str:
+    """A short text naming the source and its labelled tasks in taxonomy words (name, task, lay cues)."""
     parts = [name_words(source.name) + "."]
     for column in source_label_columns(source, taxonomy):
         task = taxonomy.tasks[column]
         parts.append(f"Task: {task.name}. {task.description} ({', '.join(task.cues[:8])}).")
     if source.card and source.card.title:
         parts.append(source.card.title + ".")
-    if source.summary:
-        parts.append(source.summary)
-    if source.card:
-        card = source.card
-        parts += [f"{card.input or ''} -> {card.output or ''}."] if card.input or card.output else []
-        parts += [f"{s.name}: {s.text}" for s in card.stages]
     return " ".join(parts)
+
+
+def source_vectors(sources: Sequence[Source], taxonomy: Taxonomy, embedder: Embedder,
+                   progress: Progress | None = None, engine: str | None = None) -> np.ndarray:
+    """One unit vector per source: its content's embedding plus its expansion's, renormalised.
+
+    Expanding with task vocabulary is what lets a lay question meet a technical abstract, and
+    adding the two embeddings (rather than embedding one concatenated text) keeps the summary's
+    own signal undiluted; the expansion is short, so it costs little to embed.
+    """
+    if not sources:
+        return np.zeros((0, embedder.dimension), dtype=np.float32)
+    content = embedder.encode([content_text(s) for s in sources], progress=progress, engine=engine)
+    expansion = embedder.encode([expansion_text(s, taxonomy) for s in sources], engine=engine)
+    combined = content + np.float32(EXPANSION_WEIGHT) * expansion
+    combined /= np.maximum(np.linalg.norm(combined, axis=1, keepdims=True), 1e-12)
+    return combined.astype(np.float32)
 
 
 def lexical_text(source: Source) -> str:
@@ -161,7 +183,7 @@ class SourceIndex:
         if len(set(ids)) != len(ids):
             dup = next(i for i in ids if ids.count(i) > 1)
             raise InputError(f"duplicate source id {dup!r}: every source needs its own id")
-        vectors = embedder.encode([document_text(s, taxonomy) for s in sources], progress=progress, engine=engine)
+        vectors = source_vectors(sources, taxonomy, embedder, progress=progress, engine=engine)
         task_vectors = task_embeddings(taxonomy, embedder)
         affinity = source_task_affinity(sources, taxonomy, vectors, task_vectors)
         lexical = BM25.from_texts([lexical_text(s) for s in sources])

@@ -60,13 +60,20 @@ class BM25:
         return len(self.doc_len)
 
     def scores(self, query: str) -> tuple[np.ndarray, float, list[str]]:
-        """BM25 score of every document, the best score any document could reach, and the matched terms."""
+        """BM25 score of every document, the best score any document could reach, and the matched terms.
+
+        The ceiling counts every distinct query term, those no document contains included (at the
+        idf of an unseen term): one rare shared word must not look like a full match.
+        """
         out = np.zeros(len(self.doc_len), dtype=np.float32)
+        n = len(self.doc_len)
+        unseen_idf = float(np.log1p((n + 0.5) / 0.5))
         ceiling = 0.0
         matched: list[str] = []
         for term in dict.fromkeys(stems(query, drop_stopwords=True)):
             column = self.vocabulary.get(term)
             if column is None:
+                ceiling += unseen_idf * (self.k1 + 1.0)
                 continue
             start, end = self.indptr[column], self.indptr[column + 1]
             ids = self.doc_ids[start:end]

@@ -35,11 +35,12 @@ class Weights(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     dense: float = 1.0
-    lexical: float = 0.9
-    task: float = 0.2
+    lexical: float = 1.3
+    task: float = 0.3
     name: float = 0.5
     variant: float = 0.2
     prior: float = 0.06
+    model: float = 0.2
 
 
 class Hit(BaseModel):
@@ -56,6 +57,7 @@ class Hit(BaseModel):
     name: float
     variant: float
     prior: float = 0.0
+    model: float = 0.0
     tasks: tuple[str, ...] = ()
     backing: Source | None = None
 
@@ -63,7 +65,7 @@ class Hit(BaseModel):
         return (
             f"#{self.rank} {self.source.name} [{self.source.id}] score={self.score:.3f} "
             f"(dense={self.dense:.3f} lexical={self.lexical:.3f} task={self.task:.3f} "
-            f"name={self.name:.2f} variant={self.variant:+.2f} prior={self.prior:.2f})"
+            f"name={self.name:.2f} variant={self.variant:+.2f} prior={self.prior:.2f} model={self.model:.0f})"
         )
 
 
@@ -133,6 +135,8 @@ class Retriever:
         self._names = [parse_model_name(s.name, self.taxonomy.multi_token_labels) for s in index.sources]
         self._name_tokens = [_distinctive_tokens(s.name) for s in index.sources]
         self._prior = family_prior(index.sources)
+        # The product recommends models; papers support them. A model gets a fixed bonus over a paper.
+        self._is_model = np.array([s.kind == "model" for s in index.sources], dtype=np.float32)
         self._lock = threading.Lock()
 
     @classmethod
@@ -185,7 +189,9 @@ class Retriever:
         variant = np.array([variant_score(self._names[r], analysis, question) for r in rows], dtype=np.float32)
         w = self.weights
         prior = self._prior[rows]
-        fused = w.dense * dense + w.lexical * lexical + w.task * task + w.name * name + w.variant * variant + w.prior * prior
+        model = self._is_model[rows]
+        fused = (w.dense * dense + w.lexical * lexical + w.task * task + w.name * name + w.variant * variant
+                 + w.prior * prior + w.model * model)
         order = np.lexsort((rows, -fused))
         if k is not None:
             order = order[:k]
@@ -204,6 +210,7 @@ class Retriever:
                 name=float(name[j]),
                 variant=float(variant[j]),
                 prior=round(float(prior[j]), 6),
+                model=float(model[j]),
                 tasks=tuple(self.taxonomy.ids[c] for c in top_tasks if index.affinity[row, c] >= 0.3),
                 backing=self.backing.get(source.id),
             ))

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict
 from .retrieval import Hit, Ranking
 
 DENSE_THRESHOLD = 0.42
-TASK_THRESHOLD = 0.35
-TASK_DENSE_FLOOR = 0.20
+TASK_THRESHOLD = 0.2
+TASK_DENSE_FLOOR = 0.15
 
 
 class Scope(BaseModel):

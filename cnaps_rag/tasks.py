@@ -26,7 +26,7 @@ from .naming import parse_model_name
 from .sources import Source, default_corpus_dir
 from .text import stems
 
-TASK_TEMPERATURE = 0.08
+TASK_TEMPERATURE = 0.1
 CUE_WEIGHT = 4.0
 SCALE_CUE = 4.0
 TEXT_INPUT_BONUS = 2.0
@@ -298,8 +298,8 @@ class QuestionAnalysis(BaseModel):
 
     @property
     def has_cues(self) -> bool:
-        """True when any taxonomy phrase appeared in the question."""
-        return any(self.cues.values())
+        """True when the question speaks in task terms: a taxonomy phrase, an enlargement factor or a quoted prompt."""
+        return any(self.cues.values()) or self.scale is not None or self.text_input
 
 
 def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndarray, task_vectors: np.ndarray) -> QuestionAnalysis:
