@@ -35,11 +35,11 @@ class Weights(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     dense: float = 1.0
-    lexical: float = 1.3
-    task: float = 0.3
+    lexical: float = 1.8
+    task: float = 0.2
     name: float = 0.5
     variant: float = 0.2
-    prior: float = 0.06
+    prior: float = 0.1
     model: float = 0.2
 
 

@@ -26,7 +26,7 @@ from .naming import parse_model_name
 from .sources import Source, default_corpus_dir
 from .text import stems
 
-TASK_TEMPERATURE = 0.1
+TASK_TEMPERATURE = 0.08
 CUE_WEIGHT = 4.0
 SCALE_CUE = 4.0
 TEXT_INPUT_BONUS = 2.0
