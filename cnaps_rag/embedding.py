@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Literal, Sequence
 
@@ -23,6 +24,7 @@ DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 WEIGHTS_FILES = ("model.safetensors", "pytorch_model.bin")
 NUMPY_TOKEN_BUDGET = 1024
+CACHE_SIZE = 4096
 # Up to this many texts the NumPy engine wins (no torch import); beyond it torch's kernels do.
 AUTO_NUMPY_MAX_TEXTS = 64
 Engine = Literal["auto", "numpy", "sentence-transformers"]
@@ -96,6 +98,8 @@ class Embedder:
         self._numpy: Any = None
         self._tokenizer: Any = None
         self._st: Any = None
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     @property
     def weights_path(self) -> Path | None:
@@ -196,8 +200,33 @@ class Embedder:
         engine: str | None = None,
         progress: Progress | None = None,
     ) -> np.ndarray:
-        """Embed ``texts`` into an (n, dimension) float32 array of unit vectors."""
+        """Embed ``texts`` into an (n, dimension) float32 array of unit vectors.
+
+        Recently embedded texts come from a bounded in-memory cache, so answering over the same
+        caller-supplied sources again does not embed them again.
+        """
         texts = list(texts)
+        with self._cache_lock:
+            cached = [self._cache.get(t) for t in texts]
+            for t, v in zip(texts, cached):
+                if v is not None:
+                    self._cache.move_to_end(t)
+        missing = list(dict.fromkeys(t for t, v in zip(texts, cached) if v is None))
+        if not missing:
+            if progress is not None:
+                progress(len(texts), len(texts))
+            return np.stack(cached) if texts else self._compute([], engine, progress)
+        fresh = self._compute(missing, engine, progress)
+        found = dict(zip(missing, fresh))
+        if len(missing) <= CACHE_SIZE:
+            with self._cache_lock:
+                for text, vector in found.items():
+                    self._cache[text] = vector.copy()  # a copy, so the batch array is not kept alive
+                while len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return np.stack([v if v is not None else found[t] for t, v in zip(texts, cached)])
+
+    def _compute(self, texts: list[str], engine: str | None, progress: Progress | None) -> np.ndarray:
         want = engine or self._resolved_engine()
         if engine is None and self.engine == "auto" and want == "numpy" and len(texts) > AUTO_NUMPY_MAX_TEXTS:
             want = "sentence-transformers"

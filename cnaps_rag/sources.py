@@ -162,7 +162,7 @@ def _describe(errors: list[dict[str, Any]]) -> str:
     parts = []
     for err in errors:
         field = ".".join(str(p) for p in err["loc"]) or "record"
-        parts.append(f"field '{field}': {err['msg']}")
+        parts.append(f"field '{field}': {err['msg'].removeprefix('Value error, ')}")
     return "; ".join(parts)
 
 

@@ -1,0 +1,79 @@
+"""Ranking: the reference trap, paraphrases, restriction, explainable hits, and the labelled set."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import prompt_text
+
+import cnaps_rag
+from cnaps_rag import InputError, Retriever, parse_prompt, retrieve
+from cnaps_rag.sources import default_corpus_dir, load_sources
+
+MARGIN = 0.3
+
+
+@pytest.fixture(scope="module")
+def reference(seed_text):
+    parsed = parse_prompt(seed_text)
+    return parsed, Retriever.for_sources(list(parsed.sources), cards=load_sources(default_corpus_dir() / "sources"))
+
+
+def test_swinir_beats_the_zoom_trap_by_a_clear_margin(seed_text):
+    hits = retrieve(parse_prompt(seed_text).question)
+    assert [h.source.id for h in hits] == ["restoration-swinir-jpeg40", "arxiv:2304.05538", "arxiv:2407.17596"]
+    assert hits[0].score - hits[1].score >= MARGIN
+
+
+def test_every_hit_explains_its_score(seed_text):
+    top = retrieve(parse_prompt(seed_text).question)[0]
+    w = cnaps_rag.Weights()
+    recomposed = (w.dense * top.dense + w.lexical * top.lexical + w.task * top.task + w.name * top.name
+                  + w.variant * top.variant + w.prior * top.prior + w.model * top.model)
+    assert top.score == pytest.approx(recomposed, abs=1e-5)
+    assert "dense=" in str(top) and "task=" in str(top)
+
+
+def test_the_prompts_own_sources_rank_swinir_first_with_its_card_behind_it(reference):
+    parsed, retriever = reference
+    hits = retriever.rank(parsed.question).hits
+    assert hits[0].source.id == "restoration-swinir-jpeg40"
+    assert hits[0].source.summary is None, "the supplied source is reported as supplied"
+    assert hits[0].backing is not None and hits[0].backing.card is not None
+
+
+def test_paraphrases_rank_swinir_first(reference, scope_data):
+    _, retriever = reference
+    paraphrases = scope_data["paraphrases"]
+    assert len(paraphrases) >= 10
+    for question in paraphrases:
+        hits = retriever.rank(question).hits
+        assert hits[0].source.id == "restoration-swinir-jpeg40", (question, [str(h) for h in hits])
+
+
+def test_restricting_to_ids_ranks_only_those():
+    hits = retrieve("How is a thumbnail enlarged 4x?", ["arxiv:2304.05538", "arxiv:2407.17596"])
+    assert {h.source.id for h in hits} == {"arxiv:2304.05538", "arxiv:2407.17596"}
+
+
+def test_an_unknown_id_in_a_restriction_is_named():
+    with pytest.raises(InputError, match="unknown source id\\(s\\): 'nope'"):
+        retrieve("anything", ["nope"])
+
+
+def test_an_empty_question_is_refused():
+    with pytest.raises(InputError, match="the question is empty"):
+        retrieve("   ")
+
+
+def test_labelled_set_recall_at_1_and_mrr(labels):
+    ranks = []
+    for label in (lab for lab in labels if lab["in_scope"]):
+        parsed = parse_prompt(prompt_text(label["file"]))
+        hits = retrieve(parsed.question, list(parsed.sources), k=None)
+        ids = [h.source.id for h in hits]
+        ranks.append(ids.index(label["expected_first"]) + 1)
+    recall_at_1 = sum(r == 1 for r in ranks) / len(ranks)
+    mrr = sum(1 / r for r in ranks) / len(ranks)
+    assert len(ranks) >= 15
+    assert recall_at_1 >= 0.9, (recall_at_1, ranks)
+    assert mrr >= 0.9, mrr
