@@ -35,6 +35,8 @@ from .tasks import Taxonomy, default_taxonomy, source_label_columns, source_task
 from .version import __version__
 
 FORMAT_VERSION = 1
+# Bumped whenever what goes into a source vector, affinity or postings changes: old indexes are rebuilt.
+RECIPE = 2
 MANIFEST = "manifest.json"
 log = logging.getLogger("cnaps_rag")
 
@@ -54,6 +56,7 @@ class Manifest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     format_version: int
+    recipe: int = 0
     library_version: str
     model: ModelIdentity
     taxonomy_sha256: str
@@ -80,43 +83,49 @@ EXPANSION_WEIGHT = 1.0
 
 
 def content_text(source: Source) -> str:
-    """What a source says about itself: its summary, else its card, else its name."""
-    if source.summary:
-        return source.summary
-    if source.card:
-        card = source.card
-        parts = [card.title or source.name, card.input or "", card.output or ""]
-        parts += [f"{s.name}: {s.text}" for s in card.stages]
-        return " ".join(p for p in parts if p)
-    return name_words(source.name)
-
-
-def expansion_text(source: Source, taxonomy: Taxonomy) -> str:
-    """A short text naming the source and its labelled tasks in taxonomy words (name, task, lay cues)."""
+    """What a source says about itself: its name in words, its card's title, then its summary (else its card)."""
     parts = [name_words(source.name) + "."]
+    card = source.card
+    if card and card.title:
+        parts.append(card.title + ".")
+    if source.summary:
+        parts.append(source.summary)
+    elif card:
+        parts += [card.input or "", card.output or ""]
+        parts += [f"{s.name}: {s.text}" for s in card.stages]
+    return " ".join(p for p in parts if p)
+
+
+def expansion_text(source: Source, taxonomy: Taxonomy) -> str | None:
+    """The labelled tasks of a source in taxonomy words (name, description, lay cues), or None if unlabelled."""
+    parts = []
     for column in source_label_columns(source, taxonomy):
         task = taxonomy.tasks[column]
         parts.append(f"Task: {task.name}. {task.description} ({', '.join(task.cues[:8])}).")
-    if source.card and source.card.title:
-        parts.append(source.card.title + ".")
-    return " ".join(parts)
+    return " ".join(parts) or None
 
 
 def source_vectors(sources: Sequence[Source], taxonomy: Taxonomy, embedder: Embedder,
                    progress: Progress | None = None, engine: str | None = None) -> np.ndarray:
-    """One unit vector per source: its content's embedding plus its expansion's, renormalised.
+    """One unit vector per source: its content's embedding plus its task expansion's, renormalised.
 
-    Expanding with task vocabulary is what lets a lay question meet a technical abstract, and
-    adding the two embeddings (rather than embedding one concatenated text) keeps the summary's
-    own signal undiluted; the expansion is short, so it costs little to embed.
+    Expanding with task vocabulary is what lets a lay question meet a technical abstract. Adding
+    the two embeddings, rather than embedding one concatenated text, keeps the source's own
+    signal undiluted and costs almost nothing: expansions depend only on the labelled tasks, so a
+    catalog of any size has a few dozen distinct ones.
     """
     if not sources:
         return np.zeros((0, embedder.dimension), dtype=np.float32)
     content = embedder.encode([content_text(s) for s in sources], progress=progress, engine=engine)
-    expansion = embedder.encode([expansion_text(s, taxonomy) for s in sources], engine=engine)
-    combined = content + np.float32(EXPANSION_WEIGHT) * expansion
-    combined /= np.maximum(np.linalg.norm(combined, axis=1, keepdims=True), 1e-12)
-    return combined.astype(np.float32)
+    expansions = [expansion_text(s, taxonomy) for s in sources]
+    distinct = sorted({e for e in expansions if e})
+    if distinct:
+        lookup = dict(zip(distinct, embedder.encode(distinct, engine=engine)))
+        for row, text in enumerate(expansions):
+            if text:
+                content[row] += np.float32(EXPANSION_WEIGHT) * lookup[text]
+    content /= np.maximum(np.linalg.norm(content, axis=1, keepdims=True), 1e-12)
+    return content.astype(np.float32, copy=False)
 
 
 def lexical_text(source: Source) -> str:
@@ -190,6 +199,7 @@ class SourceIndex:
         faiss_index = _make_faiss(vectors, factory) if len(sources) else None
         manifest = Manifest(
             format_version=FORMAT_VERSION,
+            recipe=RECIPE,
             library_version=__version__,
             model=embedder.identity,
             taxonomy_sha256=taxonomy.fingerprint,
@@ -359,6 +369,8 @@ def staleness(manifest: Manifest, *, model: ModelIdentity, taxonomy: Taxonomy, c
         return f"the embedding model changed ({manifest.model.name} {manifest.model.weights_sha256} -> {model.name} {model.weights_sha256})"
     if manifest.taxonomy_sha256 != taxonomy.fingerprint:
         return "the task taxonomy changed"
+    if manifest.recipe != RECIPE:
+        return f"it was built with indexing recipe {manifest.recipe}, this cnaps_rag uses {RECIPE}"
     if manifest.library_version != __version__:
         return f"it was built by cnaps_rag {manifest.library_version}, this is {__version__}"
     if inputs is not None and tuple(inputs) != manifest.inputs:

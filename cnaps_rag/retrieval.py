@@ -35,7 +35,7 @@ class Weights(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     dense: float = 1.0
-    lexical: float = 1.8
+    lexical: float = 2.4
     task: float = 0.2
     name: float = 0.5
     variant: float = 0.2
