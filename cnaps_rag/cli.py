@@ -92,11 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "ask":
-        from .answer import answer
+        from .answering import answer
 
         return _print_answer(answer(args.question, catalog=args.catalog, k=args.k), args.format)
     if args.command == "prompt":
-        from .answer import answer_prompt
+        from .answering import answer_prompt
 
         return _print_answer(answer_prompt(_read_text(args.file)), args.format)
     if args.command == "index":

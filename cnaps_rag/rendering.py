@@ -12,10 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from jinja2 import FileSystemLoader, StrictUndefined
-from jinja2.sandbox import SandboxedEnvironment
-
-from .answer import Answer
+from .answering import Answer
 from .grounding import Statement
 
 Format = Literal["markdown", "text", "html"]
@@ -25,7 +22,10 @@ _QUESTION_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 
 
 @lru_cache(maxsize=None)
-def _environment(html: bool) -> SandboxedEnvironment:
+def _environment(html: bool):  # -> jinja2.sandbox.SandboxedEnvironment, imported on first render
+    from jinja2 import FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
     return SandboxedEnvironment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=html,

@@ -20,7 +20,7 @@ from .index import SourceIndex, hash_inputs, index_root, open_index
 from .sources import default_corpus_dir, load_sources, slug
 from .tasks import Taxonomy, default_taxonomy
 
-_cache: dict[tuple[str, str, str], SourceIndex] = {}
+_cache: dict[tuple, SourceIndex] = {}
 _lock = threading.Lock()
 
 
@@ -72,12 +72,14 @@ def catalog_index(
 def _open(target: Path, files: list[Path], load, embedder, taxonomy, rebuild, progress, factory: str = "Flat") -> SourceIndex:
     embedder = embedder or default_embedder()
     taxonomy = taxonomy or default_taxonomy()
-    inputs = hash_inputs(files)
-    key = (str(target.resolve()), embedder.name, hashlib.sha256(repr(inputs).encode()).hexdigest())
+    # A stat signature lets repeated calls skip re-hashing the inputs; any change of size or mtime re-checks.
+    signature = tuple((str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    key = (str(target.resolve()), embedder.name, factory, signature)
     with _lock:
-        if not rebuild and key in _cache and _cache[key].manifest.taxonomy_sha256 == taxonomy.fingerprint:
-            return _cache[key]
-        index = open_index(target, load, inputs=inputs, embedder=embedder, taxonomy=taxonomy,
+        cached = _cache.get(key)
+        if not rebuild and cached is not None and cached.manifest.taxonomy_sha256 == taxonomy.fingerprint:
+            return cached
+        index = open_index(target, load, inputs=hash_inputs(files), embedder=embedder, taxonomy=taxonomy,
                            rebuild=rebuild, progress=progress, factory=factory)
         _cache[key] = index
         return index

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 _SUFFIXES = ("ings", "ing", "edly", "ed", "ers", "er", "ies", "es", "s", "ly", "e", "y")
@@ -24,6 +25,7 @@ def normalize(text: str) -> str:
     return text.lower()
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A deliberately crude suffix stripper: enough to make 'enlarged', 'enlarge' and 'enlarging' meet.
 
@@ -51,12 +53,16 @@ def stems(text: str, drop_stopwords: bool = False) -> list[str]:
     return [stem(w) for w in words(text) if not (drop_stopwords and w in STOPWORDS)]
 
 
-def numbers(text: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def numbers(text: str) -> frozenset[str]:
     """Every number written in digits in ``text``, canonicalised ('4.0' -> '4', '08' -> '8')."""
-    found = set()
-    for raw in re.findall(r"\d+(?:\.\d+)?", unicodedata.normalize("NFKC", text)):
-        found.add(canonical_number(raw))
-    return found
+    return frozenset(canonical_number(raw) for raw in re.findall(r"\d+(?:\.\d+)?", unicodedata.normalize("NFKC", text)))
+
+
+@lru_cache(maxsize=4096)
+def stem_set(text: str) -> frozenset[str]:
+    """The distinct stems of a (source) text, without stopwords; cached, as sources are read again and again."""
+    return frozenset(stems(text, drop_stopwords=True))
 
 
 def canonical_number(raw: str) -> str:

@@ -214,3 +214,13 @@ def test_answers_are_the_same_from_eight_threads(seed_text):
         results = list(pool.map(lambda q: (q, answer(q, sources).to_markdown()), jobs))
     assert len(results) == 200
     assert all(markdown == sequential[q] for q, markdown in results)
+
+
+def test_all_formats_show_the_same_links_and_citations(labels):
+    citation = re.compile(r"\[(\d+)\]")
+    for label in labels:
+        result = answer_prompt(prompt_text(label["file"]))
+        md, text = result.to_markdown(), result.to_text()
+        html = __import__("html").unescape(result.to_html())
+        assert set(URL.findall(md)) == set(URL.findall(text)) == set(URL.findall(html)), label["file"]
+        assert set(citation.findall(md)) == set(citation.findall(text)) == set(citation.findall(html)), label["file"]

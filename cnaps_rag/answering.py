@@ -21,7 +21,7 @@ from .retrieval import Hit, Ranking, Retriever, Weights, check_question
 from .scope import is_relevant, judge_scope
 from .sources import Source
 from .tasks import QuestionAnalysis, Taxonomy, default_taxonomy, source_label_columns
-from .text import STOPWORDS, normalize, split_sentences, stems
+from .text import STOPWORDS, normalize, split_sentences, stem_set, stems
 from .workflow import Workflow, build_workflow
 
 Role = Literal["recommended model", "supporting paper", "tangential"]
@@ -138,9 +138,9 @@ class Responder:
         hits = ranking.hits if listed is not None else ranking.hits[: self.k]
         scope = judge_scope(Ranking(question=ranking.question, analysis=ranking.analysis, hits=hits))
         draft = self._compose(ranking, hits, listed, scope.in_scope, scope.reason, set(scope.relevant))
-        from .verify import verify
+        from .verification import verify
 
-        check = verify(draft)
+        check = verify(draft, formats=("markdown",))
         if check.ok:
             return draft
         fallback = self._compose(ranking, hits, listed, False, "the answer could not be grounded: " + "; ".join(check.problems[:3]), set())
@@ -384,7 +384,7 @@ def _shared_words(question: str, source: Source, cue_words: set[str]) -> list[st
     Words that are task cues of the question come first: they are what a lexical match turns on
     (a paper that says "zoom" meets a question that says "zoom"), then longer, rarer words.
     """
-    source_stems = set(stems(source.text(), drop_stopwords=True))
+    source_stems = stem_set(source.text())
     found: list[str] = []
     for word in re.findall(r"[A-Za-z][A-Za-z'’]{2,}", question):
         lowered = normalize(word)
