@@ -77,7 +77,7 @@ def questions(n: int, seed: int = 7) -> list[str]:
 
 
 def synthetic_sources(n: int, seed: int = 11) -> list[Source]:
-    """``n`` catalog-like sources (names in the naming convention, ~50-word summaries), deterministic."""
+    """``n`` catalog-like sources (names in the naming convention, ~25-word summaries), deterministic."""
     from .tasks import default_taxonomy
 
     rng = random.Random(seed)
@@ -92,9 +92,8 @@ def synthetic_sources(n: int, seed: int = 11) -> list[Source]:
         task = rng.choice(tasks)
         arch = f"Net{i // 7}"
         variant = rng.choice(["2x", "4x", "S", "L", "Real", "Lite", "Noise25", "Jpeg30", "v2"])
-        summary = (f"This work addresses {task.name}: {task.description} It uses {rng.choice(methods)} "
-                   f"{rng.choice(traits)}, turning a {task.input} into a {task.output}. "
-                   f"Experiments on standard benchmarks show gains of {rng.randint(1, 9)}.{rng.randint(0, 9)} points.")
+        summary = (f"A {task.name} model: {rng.choice(methods)} {rng.choice(traits)} "
+                   f"turns a {task.input} into a {task.output}, {rng.randint(1, 9)}.{rng.randint(0, 9)} points above its baseline.")
         sources.append(Source(
             id=f"syn-{i}", kind="model", name=f"{task.labels[0].replace(' ', '')}-{arch}-{variant}",
             paper_url=f"https://arxiv.org/abs/{2000 + i % 500}.{10000 + i:05d}", summary=summary, category=task.labels[0],

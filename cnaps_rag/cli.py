@@ -47,8 +47,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--corpus", metavar="DIR", help="index this corpus directory instead of the bundled one")
         p.add_argument("--index", metavar="DIR", help="where the index lives (default: chosen from the inputs)")
         if name == "build":
-            p.add_argument("--factory", default="Flat",
-                           help="FAISS index factory string: Flat (exact, default), HNSW32, IVF1024,Flat …")
+            p.add_argument("--factory", default="auto",
+                           help="FAISS index factory: auto (exact up to 20,000 sources, HNSW32 above), Flat, HNSW32, IVF1024,Flat …")
 
     ev = sub.add_parser("eval", help="evaluate recommendation quality against the plain dense retriever")
     ev.add_argument("--catalog", nargs="+", metavar="FILE", required=True, help="catalog file(s)")
@@ -185,11 +185,7 @@ def _index(args: argparse.Namespace) -> int:
                 print(f"cnaps-rag: note: {problem}", file=sys.stderr)
             index = catalog_index(args.catalog, rebuild=True, progress=progress, directory=args.index, factory=args.factory)
         else:
-            if args.factory != "Flat":
-                from .errors import InputError
-
-                raise InputError("--factory applies to catalog indexes; the corpus index is always exact (Flat)")
-            index = corpus_index(args.corpus, rebuild=True, progress=progress, directory=args.index)
+            index = corpus_index(args.corpus, rebuild=True, progress=progress, directory=args.index, factory=args.factory)
         m = index.manifest
         print(f"built {m.count} sources ({m.factory}, dimension {m.dimension}) in {m.build_seconds:.1f} s")
         return EXIT_OK

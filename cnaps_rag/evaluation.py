@@ -158,7 +158,7 @@ def evaluate(
 
     retriever = Retriever(index, embedder=embedder, weights=weights)
     started = time.perf_counter()
-    rankings = retriever.rank_many([q.text for q in queries])
+    rankings = list(retriever.rank_many([q.text for q in queries]))
     scopes: list[Scope] = [judge_scope(r) for r in rankings]
     cnaps_seconds = time.perf_counter() - started
 

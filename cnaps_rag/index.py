@@ -37,6 +37,8 @@ from .version import __version__
 FORMAT_VERSION = 1
 # Bumped whenever what goes into a source vector, affinity or postings changes: old indexes are rebuilt.
 RECIPE = 2
+AUTO_EXACT_LIMIT = 20_000
+IN_MEMORY_VECTORS = 20_000
 MANIFEST = "manifest.json"
 log = logging.getLogger("cnaps_rag")
 
@@ -145,7 +147,7 @@ class SourceIndex:
     def __init__(
         self,
         sources: Sequence[Source],
-        vectors: np.ndarray,
+        vectors: np.ndarray | None,
         lexical: BM25,
         affinity: np.ndarray,
         task_vectors: np.ndarray,
@@ -153,7 +155,7 @@ class SourceIndex:
         faiss_index: Any = None,
     ) -> None:
         self.sources = list(sources)
-        self.vectors = vectors
+        self._vectors = vectors
         self.lexical = lexical
         self.affinity = affinity
         self.task_vectors = task_vectors
@@ -172,6 +174,19 @@ class SourceIndex:
             self._faiss_index = _make_faiss(self.vectors, self.manifest.factory)
         return self._faiss_index
 
+    @property
+    def vectors(self) -> np.ndarray:
+        """All source vectors in row order (read back from FAISS on first use after a load)."""
+        if self._vectors is None:
+            self._vectors = _vectors_of(self._faiss_index, self.manifest)
+        return self._vectors
+
+    def vectors_for(self, rows: np.ndarray) -> np.ndarray:
+        """The vectors of some rows, without materialising all of them for a large loaded index."""
+        if self._vectors is not None or self._faiss_index is None:
+            return self.vectors[rows]
+        return self._faiss_index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+
     @classmethod
     def build(
         cls,
@@ -179,13 +194,18 @@ class SourceIndex:
         *,
         embedder: Embedder | None = None,
         taxonomy: Taxonomy | None = None,
-        factory: str = "Flat",
+        factory: str = "auto",
         inputs: Sequence[InputFile] = (),
         progress: Progress | None = None,
         engine: str | None = None,
     ) -> "SourceIndex":
-        """Embed and index ``sources``; ``factory`` is a FAISS index-factory string (``Flat``, ``HNSW32``, ``IVF1024,Flat``)."""
+        """Embed and index ``sources``.
+
+        ``factory`` is a FAISS index-factory string (``Flat``, ``HNSW32``, ``IVF1024,Flat``) or
+        ``auto``: exact up to 20,000 sources, an HNSW graph above.
+        """
         started = time.perf_counter()
+        factory = resolve_factory(factory, len(sources))
         embedder = embedder or default_embedder()
         taxonomy = taxonomy or default_taxonomy()
         ids = [s.id for s in sources]
@@ -280,7 +300,9 @@ class SourceIndex:
                 f"{roles['vectors']}: holds {faiss_index.ntotal} vectors of dimension {faiss_index.d}, "
                 f"manifest says {manifest.count} of dimension {manifest.dimension}"
             )
-        vectors = _vectors_of(faiss_index, manifest)
+        _tune(faiss_index, manifest.factory)
+        # Small indexes keep their vectors in memory for exhaustive ranking; large ones read rows on demand.
+        vectors = _vectors_of(faiss_index, manifest) if manifest.count <= IN_MEMORY_VECTORS else None
         index = cls(sources, vectors, lexical, affinity, task_vectors, manifest, faiss_index)
         index.path = root
         return index
@@ -388,7 +410,7 @@ def open_index(
     inputs: Sequence[InputFile] | None = None,
     embedder: Embedder | None = None,
     taxonomy: Taxonomy | None = None,
-    factory: str = "Flat",
+    factory: str = "auto",
     progress: Progress | None = None,
     rebuild: bool = False,
 ) -> SourceIndex:
@@ -405,6 +427,8 @@ def open_index(
         try:
             manifest = read_manifest(root)
             reason = staleness(manifest, model=embedder.identity, taxonomy=taxonomy, corpus_sha256=None, inputs=inputs)
+            if reason is None and resolve_factory(factory, manifest.count) != manifest.factory:
+                reason = f"the index type changed ({manifest.factory} -> {resolve_factory(factory, manifest.count)})"
             if reason is None and inputs is None:
                 reason = staleness(manifest, model=embedder.identity, taxonomy=taxonomy,
                                    corpus_sha256=corpus_hash(load_sources()), inputs=None)
@@ -439,6 +463,13 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+def resolve_factory(factory: str, count: int) -> str:
+    """'auto' is exact search up to AUTO_EXACT_LIMIT sources and an HNSW graph above; others pass through."""
+    if factory != "auto":
+        return factory
+    return "Flat" if count <= AUTO_EXACT_LIMIT else "HNSW32"
+
+
 def _make_faiss(vectors: np.ndarray, factory: str) -> Any:
     faiss = _faiss()
     dim = vectors.shape[1]
@@ -449,7 +480,19 @@ def _make_faiss(vectors: np.ndarray, factory: str) -> Any:
     if not index.is_trained:
         index.train(vectors)
     index.add(vectors)
+    _tune(index, factory)
     return index
+
+
+def _tune(index: Any, factory: str) -> None:
+    """Search-time settings for approximate indexes (not stored in the file): recall over speed."""
+    if index is None:
+        return
+    faiss = _faiss()
+    if "HNSW" in factory:
+        faiss.ParameterSpace().set_index_parameters(index, "efSearch=128")
+    elif "IVF" in factory:
+        faiss.ParameterSpace().set_index_parameters(index, "nprobe=32")
 
 
 def _vectors_of(index: Any, manifest: Manifest) -> np.ndarray:

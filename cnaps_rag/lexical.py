@@ -84,6 +84,70 @@ class BM25:
             matched.append(term)
         return out, ceiling, matched
 
+    def _terms(self, query: str) -> tuple[list[int], float]:
+        n = len(self.doc_len)
+        unseen_idf = float(np.log1p((n + 0.5) / 0.5))
+        columns, ceiling = [], 0.0
+        for term in dict.fromkeys(stems(query, drop_stopwords=True)):
+            column = self.vocabulary.get(term)
+            if column is None:
+                ceiling += unseen_idf * (self.k1 + 1.0)
+            else:
+                columns.append(column)
+                ceiling += float(self.idf[column]) * (self.k1 + 1.0)
+        return columns, ceiling
+
+    def normalized_rows(self, query: str, rows: np.ndarray) -> np.ndarray:
+        """Normalised scores of the documents in ``rows`` only (ascending row numbers), touching no others.
+
+        Postings are sorted by document, so each query term is a binary search per row: a 100,000
+        document catalog costs what its few hundred candidates cost.
+        """
+        columns, ceiling = self._terms(query)
+        out = np.zeros(len(rows), dtype=np.float32)
+        if ceiling <= 0:
+            return out
+        for column in columns:
+            start, end = self.indptr[column], self.indptr[column + 1]
+            ids = self.doc_ids[start:end]
+            where = np.searchsorted(ids, rows)
+            inside = where < len(ids)
+            hit = np.zeros(len(rows), dtype=bool)
+            hit[inside] = ids[where[inside]] == rows[inside]
+            if not hit.any():
+                continue
+            tf = self.tf[start:end][where[hit]]
+            out[hit] += self.idf[column] * tf * (self.k1 + 1.0) / (tf + self._norm[rows[hit]])
+        return out / ceiling
+
+    def rare_candidates(self, query: str, k: int, max_df: float = 0.05) -> np.ndarray:
+        """Rows of the best ``k`` documents by the query's rarer terms (df <= max_df of all documents).
+
+        Common terms hardly move BM25 yet touch most documents; shortlisting by the rare ones is
+        both faster and what makes a name like 'SwinIR' surface in a large catalog.
+        """
+        columns, _ = self._terms(query)
+        limit = max(1, int(max_df * len(self.doc_len)))
+        touched = []
+        for column in columns:
+            start, end = self.indptr[column], self.indptr[column + 1]
+            if end - start > limit:
+                continue
+            touched.append((column, start, end))
+        if not touched:
+            return np.zeros(0, dtype=np.int64)
+        ids = np.concatenate([self.doc_ids[s:e] for _, s, e in touched])
+        tf = np.concatenate([self.tf[s:e] for _, s, e in touched])
+        idf = np.concatenate([np.full(e - s, self.idf[c], dtype=np.float32) for c, s, e in touched])
+        contrib = idf * tf * (self.k1 + 1.0) / (tf + self._norm[ids])
+        unique, inverse = np.unique(ids, return_inverse=True)
+        acc = np.zeros(len(unique), dtype=np.float32)
+        np.add.at(acc, inverse, contrib)
+        if len(unique) > k:
+            keep = np.argpartition(-acc, k)[:k]
+            unique = unique[keep]
+        return unique.astype(np.int64)
+
     def normalized(self, query: str) -> np.ndarray:
         """Scores divided by the query's ceiling, so they land in [0, 1] and compare across queries."""
         raw, ceiling, _ = self.scores(query)

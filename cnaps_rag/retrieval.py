@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -27,6 +28,7 @@ from .text import STOPWORDS, normalize, stems
 MAX_QUESTION_CHARS = 20_000
 EXHAUSTIVE_LIMIT = 4096
 CANDIDATES = 256
+BATCH = 128
 
 
 class Weights(BaseModel):
@@ -133,7 +135,12 @@ class Retriever:
         # Sources enriched from a card are ranked with the card's text but reported as supplied.
         self._originals = originals or {}
         self._names = [parse_model_name(s.name, self.taxonomy.multi_token_labels) for s in index.sources]
-        self._name_tokens = [_distinctive_tokens(s.name) for s in index.sources]
+        self._settings = _name_settings(self._names)
+        # Distinctive name token -> rows whose name carries it, so naming a model is one lookup per word.
+        self._token_rows: dict[str, list[int]] = {}
+        for row, source in enumerate(index.sources):
+            for token in _distinctive_tokens(source.name):
+                self._token_rows.setdefault(token, []).append(row)
         self._prior = family_prior(index.sources)
         # The product recommends models; papers support them. A model gets a fixed bonus over a paper.
         self._is_model = np.array([s.kind == "model" for s in index.sources], dtype=np.float32)
@@ -167,11 +174,24 @@ class Retriever:
         vector = self.embedder.encode([question])[0]
         return self._rank(question, vector, k, restrict)
 
-    def rank_many(self, questions: Sequence[str], k: int | None = None) -> list[Ranking]:
-        """Rank for many questions, embedding them in one batch."""
+    def rank_many(self, questions: Sequence[str], k: int | None = None) -> Iterator[Ranking]:
+        """Rank many questions, in order, embedding them in batches.
+
+        While one batch is ranked here, the next is embedded on a worker thread (torch releases
+        the GIL while it multiplies), so the two cores share the work instead of taking turns.
+        """
         cleaned = [check_question(q) for q in questions]
-        vectors = self.embedder.encode(cleaned) if cleaned else np.zeros((0, 1), dtype=np.float32)
-        return [self._rank(q, v, k, None) for q, v in zip(cleaned, vectors)]
+        chunks = [cleaned[i : i + BATCH] for i in range(0, len(cleaned), BATCH)]
+        if not chunks:
+            return
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(self.embedder.encode, chunks[0])
+            for i, chunk in enumerate(chunks):
+                vectors = pending.result()
+                if i + 1 < len(chunks):
+                    pending = pool.submit(self.embedder.encode, chunks[i + 1])
+                for question, vector in zip(chunk, vectors):
+                    yield self._rank(question, vector, k, None)
 
     def _rank(self, question: str, vector: np.ndarray, k: int | None, restrict: Iterable[str] | None) -> Ranking:
         index = self.index
@@ -180,13 +200,14 @@ class Retriever:
         if len(rows) == 0:
             return Ranking(question=question, analysis=analysis, hits=())
         dense = self._dense(vector, rows)
-        lexical_all = index.lexical.normalized(question)
-        lexical = lexical_all[rows]
+        if len(rows) * 4 < len(index):
+            lexical = index.lexical.normalized_rows(question, rows)
+        else:
+            lexical = index.lexical.normalized(question)[rows]
         probabilities = np.asarray(analysis.probabilities, dtype=np.float32)
         task = index.affinity[rows] @ probabilities
-        question_tokens = set(stems(question))
-        name = np.array([self._name_score(r, question_tokens) for r in rows], dtype=np.float32)
-        variant = np.array([variant_score(self._names[r], analysis, question) for r in rows], dtype=np.float32)
+        name = self._name_scores(question, rows)
+        variant = variant_scores(self._settings, rows, analysis, question)
         w = self.weights
         prior = self._prior[rows]
         model = self._is_model[rows]
@@ -226,25 +247,22 @@ class Retriever:
             return np.array(sorted(index.positions[i] for i in wanted), dtype=np.int64)
         if len(index) <= EXHAUSTIVE_LIMIT:
             return np.arange(len(index), dtype=np.int64)
-        # Large catalogs: the union of the dense and lexical shortlists is re-ranked with every signal.
+        # Large catalogs: the dense shortlist, the rare-word shortlist and any source the question
+        # names are re-ranked with every signal.
         _, dense_rows = index.faiss_index.search(vector[None, :].astype(np.float32), CANDIDATES)
-        lexical = index.lexical.normalized(question)
-        lexical_rows = np.argpartition(-lexical, CANDIDATES)[:CANDIDATES] if len(lexical) > CANDIDATES else np.arange(len(lexical))
-        rows = np.union1d(dense_rows[0][dense_rows[0] >= 0], lexical_rows[lexical[lexical_rows] > 0])
+        lexical_rows = index.lexical.rare_candidates(question, CANDIDATES)
+        named = [r for t in set(stems(question)) for r in self._token_rows.get(t, ())][:CANDIDATES]
+        rows = np.union1d(np.union1d(dense_rows[0][dense_rows[0] >= 0], lexical_rows), np.array(named, dtype=np.int64))
         return rows.astype(np.int64)
 
     def _dense(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        vectors = self.index.vectors
-        if len(vectors):
-            return vectors[rows] @ vector
-        # An approximate index that cannot give vectors back: ask FAISS for the scores instead.
-        scores, ids = self.index.faiss_index.search(vector[None, :], len(self.index))
-        lookup = dict(zip(ids[0].tolist(), scores[0].tolist()))
-        return np.array([lookup.get(int(r), 0.0) for r in rows], dtype=np.float32)
+        return self.index.vectors_for(rows) @ vector
 
-    def _name_score(self, row: int, question_tokens: set[str]) -> float:
-        tokens = self._name_tokens[row]
-        return 1.0 if tokens and tokens & question_tokens else 0.0
+    def _name_scores(self, question: str, rows: np.ndarray) -> np.ndarray:
+        named = {r for t in set(stems(question)) for r in self._token_rows.get(t, ())}
+        if not named:
+            return np.zeros(len(rows), dtype=np.float32)
+        return np.fromiter((r in named for r in rows.tolist()), dtype=np.float32, count=len(rows))
 
 
 def family_prior(sources: Sequence[Source]) -> np.ndarray:
@@ -301,22 +319,45 @@ _HEAVY = re.compile(r"\b(very|heavy|heavily|extreme|extremely|lots of|a lot of|s
 _LIGHT = re.compile(r"\b(slight|slightly|light|lightly|a little|a bit|mild|faint)\b")
 
 
-def variant_score(name: ModelName, analysis: QuestionAnalysis, question: str) -> float:
-    """How well the settings in a model's name fit the question, in [-1, 1]; 0 when nothing bears on it."""
-    if not name.follows_convention:
-        return 0.0
-    score = 0.0
-    if analysis.scale is not None and name.scale is not None:
-        score += 0.6 if abs(analysis.scale - name.scale) < 1e-6 else -0.6
-    cues = analysis.cues
+def _name_settings(names: Sequence[ModelName]) -> dict[str, np.ndarray]:
+    """Per row: follows the naming convention, and its scale, JPEG quality and noise level (NaN if none)."""
+    nan = float("nan")
+    return {
+        "convention": np.array([n.follows_convention for n in names], dtype=bool),
+        "scale": np.array([n.scale if n.scale is not None else nan for n in names], dtype=np.float32),
+        "jpeg": np.array([n.jpeg_quality if n.jpeg_quality is not None else nan for n in names], dtype=np.float32),
+        "noise": np.array([n.noise_level if n.noise_level is not None else nan for n in names], dtype=np.float32),
+    }
+
+
+def variant_scores(settings: dict[str, np.ndarray], rows: np.ndarray, analysis: QuestionAnalysis, question: str) -> np.ndarray:
+    """How well the settings in each row's name fit the question, in [-1, 1]; 0 when nothing bears on it.
+
+    A matching scale (x4 for "4×") scores +0.6 and a different one -0.6; a JPEG model scores when
+    the question speaks of compression, a denoiser when it speaks of noise, best at the level the
+    question's wording suggests ("heavy" -> JPEG 10 / noise 50, "slight" -> JPEG 40 / noise 15).
+    """
+    score = np.zeros(len(rows), dtype=np.float32)
+    convention = settings["convention"][rows]
+    if not convention.any():
+        return score
     text = normalize(question)
-    if name.jpeg_quality is not None and "jpeg_artifact_removal" in cues:
-        target = 10 if _HEAVY.search(text) else 40 if _LIGHT.search(text) else 30
-        score += 0.4 - abs(name.jpeg_quality - target) / 100
-    if name.noise_level is not None and "denoising" in cues:
-        target = 50 if _HEAVY.search(text) else 15 if _LIGHT.search(text) else 25
-        score += 0.4 - abs(name.noise_level - target) / 100
-    return float(max(-1.0, min(1.0, score)))
+    heavy, light = bool(_HEAVY.search(text)), bool(_LIGHT.search(text))
+    if analysis.scale is not None:
+        scale = settings["scale"][rows]
+        known = ~np.isnan(scale)
+        score[known] += np.where(np.abs(scale[known] - analysis.scale) < 1e-6, 0.6, -0.6)
+    if "jpeg_artifact_removal" in analysis.cues:
+        jpeg = settings["jpeg"][rows]
+        known = ~np.isnan(jpeg)
+        target = 10 if heavy else 40 if light else 30
+        score[known] += 0.4 - np.abs(jpeg[known] - target) / 100
+    if "denoising" in analysis.cues:
+        noise = settings["noise"][rows]
+        known = ~np.isnan(noise)
+        target = 50 if heavy else 15 if light else 25
+        score[known] += 0.4 - np.abs(noise[known] - target) / 100
+    return np.clip(np.where(convention, score, 0.0), -1.0, 1.0).astype(np.float32)
 
 
 _retrievers: dict[tuple[str, str, str], Retriever] = {}

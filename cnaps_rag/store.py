@@ -40,12 +40,13 @@ def corpus_index(
     rebuild: bool = False,
     progress: Progress | None = None,
     directory: str | os.PathLike[str] | None = None,
+    factory: str = "auto",
 ) -> SourceIndex:
     """The index of a corpus directory (default: the bundled corpus), built on first use and kept fresh."""
     root = Path(corpus_dir) if corpus_dir is not None else default_corpus_dir()
     files = corpus_files(root)
     target = Path(directory) if directory is not None else index_root() / _directory_name("corpus", [root])
-    return _open(target, files, lambda: load_sources(root / "sources"), embedder, taxonomy, rebuild, progress)
+    return _open(target, files, lambda: load_sources(root / "sources"), embedder, taxonomy, rebuild, progress, factory)
 
 
 def catalog_index(
@@ -56,7 +57,7 @@ def catalog_index(
     rebuild: bool = False,
     progress: Progress | None = None,
     directory: str | os.PathLike[str] | None = None,
-    factory: str = "Flat",
+    factory: str = "auto",
 ) -> SourceIndex:
     """The index of one or more catalog files, built on first use and rebuilt when a file changes."""
     files = [Path(p) for p in paths]
@@ -69,7 +70,7 @@ def catalog_index(
     return _open(target, files, lambda: load_catalog(files).sources, embedder, taxonomy, rebuild, progress, factory)
 
 
-def _open(target: Path, files: list[Path], load, embedder, taxonomy, rebuild, progress, factory: str = "Flat") -> SourceIndex:
+def _open(target: Path, files: list[Path], load, embedder, taxonomy, rebuild, progress, factory: str = "auto") -> SourceIndex:
     embedder = embedder or default_embedder()
     taxonomy = taxonomy or default_taxonomy()
     # A stat signature lets repeated calls skip re-hashing the inputs; any change of size or mtime re-checks.
