@@ -21,6 +21,7 @@ _EXPORTS = {
     "prompt": ["ParsedPrompt", "parse_prompt"],
     "retrieval": ["Hit", "Ranking", "Retriever", "Weights", "retrieve"],
     "sources": ["Card", "Link", "Source", "Stage", "Variant", "load_sources"],
+    "store": ["catalog_index", "corpus_index"],
     "tasks": ["Task", "Taxonomy", "load_taxonomy"],
     "verification": ["Verification", "verify"],
 }
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .prompt import ParsedPrompt, parse_prompt
     from .retrieval import Hit, Ranking, Retriever, Weights, retrieve
     from .sources import Card, Link, Source, Stage, Variant, load_sources
+    from .store import catalog_index, corpus_index
     from .tasks import Task, Taxonomy, load_taxonomy
     from .verification import Verification, verify
 

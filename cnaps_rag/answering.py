@@ -8,6 +8,7 @@ spans of the supplied sources, and records which source it cites and which text 
 from __future__ import annotations
 
 import re
+import weakref
 from typing import Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from .embedding import Embedder, default_embedder
 from .errors import CnapsError, InputError
 from .grounding import Evidence, Statement
+from .index import SourceIndex
 from .naming import parse_model_name
 from .prompt import ParsedPrompt, parse_prompt
 from .retrieval import Hit, Ranking, Retriever, Weights, check_question
@@ -421,6 +423,19 @@ def _gist(source: Source) -> str | None:
 
 # --- public entry points ---------------------------------------------------------------------------------
 
+_index_retrievers: "weakref.WeakKeyDictionary[SourceIndex, Retriever]" = weakref.WeakKeyDictionary()
+
+
+def _index_responder(index: SourceIndex, embedder: Embedder, weights: Weights | None, k: int) -> Responder:
+    if not isinstance(index, SourceIndex):
+        raise InputError(f"index must be a cnaps_rag.SourceIndex, not {type(index).__name__}")
+    retriever = _index_retrievers.get(index)
+    if retriever is None or retriever.weights != (weights or Weights()) or retriever.embedder is not embedder:
+        retriever = Retriever(index, embedder=embedder, weights=weights)
+        _index_retrievers[index] = retriever
+    return Responder(retriever, k=k)
+
+
 def _corpus_responder(catalog: Sequence[str] | None, embedder: Embedder, weights: Weights | None, k: int) -> Responder:
     from .retrieval import corpus_retriever
 
@@ -428,14 +443,19 @@ def _corpus_responder(catalog: Sequence[str] | None, embedder: Embedder, weights
 
 
 def answer(question: str, sources: Sequence[Source] | None = None, *, catalog: Sequence[str] | None = None,
-           k: int = 5, weights: Weights | None = None, embedder: Embedder | None = None) -> Answer:
-    """Answer ``question`` from ``sources`` (default: the bundled corpus, or the given catalog files).
+           index: SourceIndex | None = None, k: int = 5, weights: Weights | None = None,
+           embedder: Embedder | None = None) -> Answer:
+    """Answer ``question`` from ``sources`` (default: the bundled corpus, the given catalog files, or ``index``).
 
     With ``sources`` only those may be used: they are indexed in memory, and models that come
     without a summary are enriched from the corpus card with the same paper, GitHub link or name.
+    ``index`` is an index of your own (``SourceIndex.build`` / ``SourceIndex.load``).
     """
     question = check_question(question)
     embedder = embedder or default_embedder()
+    if index is not None:
+        responder = _index_responder(index, embedder, weights, k)
+        return responder.respond(responder.retriever.rank(question))
     if sources is not None:
         sources = _check_sources(sources)
         responder = _prompt_responder(sources, embedder, weights, k)
@@ -444,11 +464,11 @@ def answer(question: str, sources: Sequence[Source] | None = None, *, catalog: S
     return responder.respond(responder.retriever.rank(question))
 
 
-def answer_many(questions: Sequence[str], *, catalog: Sequence[str] | None = None, k: int = 5,
-                weights: Weights | None = None, embedder: Embedder | None = None) -> list[Answer]:
-    """Answer many questions over the corpus (or catalog), embedding and ranking them in one batch."""
+def answer_many(questions: Sequence[str], *, catalog: Sequence[str] | None = None, index: SourceIndex | None = None,
+                k: int = 5, weights: Weights | None = None, embedder: Embedder | None = None) -> list[Answer]:
+    """Answer many questions over the corpus (or catalog, or ``index``), embedding them in batches."""
     embedder = embedder or default_embedder()
-    responder = _corpus_responder(catalog, embedder, weights, k)
+    responder = _index_responder(index, embedder, weights, k) if index is not None else _corpus_responder(catalog, embedder, weights, k)
     return [responder.respond(r) for r in responder.retriever.rank_many(list(questions))]
 
 

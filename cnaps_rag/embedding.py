@@ -24,6 +24,7 @@ DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 WEIGHTS_FILES = ("model.safetensors", "pytorch_model.bin")
 NUMPY_TOKEN_BUDGET = 1024
+NUMPY_ENGINE_VERSION = 1
 CACHE_SIZE = 4096
 # Up to this many texts the NumPy engine wins (no torch import); beyond it torch's kernels do.
 AUTO_NUMPY_MAX_TEXTS = 64
@@ -39,6 +40,8 @@ class ModelIdentity(BaseModel):
     name: str
     weights_sha256: str | None
     dimension: int
+    tokenizer_sha256: str | None = None
+    query_engine: str = "sentence-transformers"
 
 
 def default_model_path() -> Path:
@@ -95,6 +98,7 @@ class Embedder:
         self.batch_size = batch_size
         self._lock = threading.Lock()
         self._sha256: str | None = None
+        self._identity: ModelIdentity | None = None
         self._numpy: Any = None
         self._tokenizer: Any = None
         self._st: Any = None
@@ -133,9 +137,21 @@ class Embedder:
 
     @property
     def identity(self) -> ModelIdentity:
-        """Name, verified weights hash and dimension; loads the model if needed."""
-        sha = self.verify()
-        return ModelIdentity(name=self.name, weights_sha256=sha, dimension=self.dimension)
+        """Name, verified weights hash, tokenizer hash, dimension and the engine that embeds questions.
+
+        The fast path has no exported artifact of its own: it reads the same verified weights file
+        and ``tokenizer.json`` as sentence-transformers, so their hashes identify it completely.
+        """
+        if self._identity is None:
+            sha = self.verify()
+            tokenizer = self._path / "tokenizer.json" if self._path is not None else None
+            engine = self._resolved_engine()
+            self._identity = ModelIdentity(
+                name=self.name, weights_sha256=sha, dimension=self.dimension,
+                tokenizer_sha256=file_sha256(tokenizer) if tokenizer is not None and tokenizer.is_file() else None,
+                query_engine=f"numpy-bert/{NUMPY_ENGINE_VERSION}" if engine == "numpy" else "sentence-transformers",
+            )
+        return self._identity
 
     @property
     def dimension(self) -> int:

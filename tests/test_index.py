@@ -44,6 +44,9 @@ def test_the_manifest_records_how_the_index_was_built(built, tmp_path):
     manifest = json.loads((tmp_path / "idx" / MANIFEST).read_text())
     assert manifest["format_version"] == index_module.FORMAT_VERSION
     assert manifest["model"]["weights_sha256"] == DEFAULT_MODEL_SHA256
+    assert len(manifest["model"]["tokenizer_sha256"]) == 64
+    assert manifest["model"]["query_engine"] == "numpy-bert/1"
+    assert manifest["recipe"] == index_module.RECIPE
     assert manifest["dimension"] == 384 and manifest["count"] == 4
     assert manifest["ids"] == ["swinir", "he", "zh", "ru"]
     assert len(manifest["corpus_sha256"]) == 64 and manifest["built_at"]
@@ -164,3 +167,13 @@ def test_an_approximate_factory_is_recorded(tmp_path):
     index = SourceIndex.build(SOURCES, factory="HNSW16")
     index.save(tmp_path / "hnsw")
     assert SourceIndex.load(tmp_path / "hnsw").manifest.factory == "HNSW16"
+
+
+def test_sources_that_arrive_with_a_prompt_never_touch_the_index_root(session_index_root):
+    from cnaps_rag import answer
+
+    before = sorted(p for p in session_index_root.rglob("*") if p.name == MANIFEST)
+    source = Source(id="fresh", kind="model", name="Denoise-Fresh-Noise15", summary="A denoiser written for this test only.")
+    answer("How does AI remove noise?", [source])
+    after = sorted(p for p in session_index_root.rglob("*") if p.name == MANIFEST)
+    assert after == before
