@@ -20,7 +20,7 @@ from .index import SourceIndex
 from .naming import parse_model_name
 from .prompt import ParsedPrompt, parse_prompt
 from .retrieval import Hit, Ranking, Retriever, Weights, check_question
-from .scope import is_relevant, judge_scope
+from .scope import judge_scope
 from .sources import Source
 from .tasks import QuestionAnalysis, Taxonomy, default_taxonomy, source_label_columns
 from .text import STOPWORDS, normalize, split_sentences, stem_set, stems
@@ -240,7 +240,7 @@ class Responder:
         for task_id in suggested[:1]:
             task = tax.get(task_id)
             statements.append(Statement(
-                text=f"{source.name} is also built for {task.name}, which suggests your image was a {task.input} as well.",
+                text=f"{source.name} is also built for {task.name}, which suggests the input was a {task.input} as well.",
                 sources=(source.id,),
                 evidence=tuple(_evidence(top, q) for q in label_quotes),
             ))
@@ -510,4 +510,4 @@ def _prompt_responder(sources: Sequence[Source], embedder: Embedder, weights: We
     return Responder(retriever, k=k)
 
 
-__all__ = ["Answer", "Reference", "TaskPart", "answer", "answer_many", "answer_prompt", "is_relevant"]
+__all__ = ["Answer", "Reference", "Responder", "TaskPart", "answer", "answer_many", "answer_prompt"]

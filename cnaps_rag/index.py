@@ -388,7 +388,9 @@ def staleness(manifest: Manifest, *, model: ModelIdentity, taxonomy: Taxonomy, c
               inputs: Sequence[InputFile] | None) -> str | None:
     """Why a saved index no longer fits (a sentence), or None when it does."""
     if manifest.model != model:
-        return f"the embedding model changed ({manifest.model.name} {manifest.model.weights_sha256} -> {model.name} {model.weights_sha256})"
+        old, new = manifest.model.model_dump(), model.model_dump()
+        changed = ", ".join(f"{k}: {old[k]} -> {new[k]}" for k in new if old.get(k) != new[k])
+        return f"the embedding model changed ({changed})"
     if manifest.taxonomy_sha256 != taxonomy.fingerprint:
         return "the task taxonomy changed"
     if manifest.recipe != RECIPE:

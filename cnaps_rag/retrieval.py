@@ -141,7 +141,8 @@ class Retriever:
         for row, source in enumerate(index.sources):
             for token in _distinctive_tokens(source.name):
                 self._token_rows.setdefault(token, []).append(row)
-        self._prior = family_prior(index.sources)
+        self._family = families(index.sources)
+        self._prior = family_prior(self._family)
         # The product recommends models; papers support them. A model gets a fixed bonus over a paper.
         self._is_model = np.array([s.kind == "model" for s in index.sources], dtype=np.float32)
         self._lock = threading.Lock()
@@ -213,7 +214,7 @@ class Retriever:
         model = self._is_model[rows]
         fused = (w.dense * dense + w.lexical * lexical + w.task * task + w.name * name + w.variant * variant
                  + w.prior * prior + w.model * model)
-        order = np.lexsort((rows, -fused))
+        order = one_per_family(np.lexsort((rows, -fused)), self._family[rows])
         if k is not None:
             order = order[:k]
         hits = []
@@ -265,12 +266,11 @@ class Retriever:
         return np.fromiter((r in named for r in rows.tolist()), dtype=np.float32, count=len(rows))
 
 
-def family_prior(sources: Sequence[Source]) -> np.ndarray:
-    """log(family size) / log(largest family size): a small prior for families a catalog covers widely.
+def families(sources: Sequence[Source]) -> np.ndarray:
+    """A family number per source: entries sharing a paper link or a summary are one family.
 
-    A family is the set of entries sharing a paper link or a summary (23 SwinIR variants share one
-    paper). When a question cannot tell families apart, the one the catalog holds more variants
-    of is the likelier intent; the weight is small enough to break near-ties only.
+    23 SwinIR variants share one paper; text alone can only find the family, and the variant
+    comes from the name.
     """
     parent = list(range(len(sources)))
 
@@ -292,15 +292,37 @@ def family_prior(sources: Sequence[Source]) -> np.ndarray:
                 parent[find(i)] = find(first[key])
             else:
                 first[key] = i
-    roots = [find(i) for i in range(len(sources))]
-    counts: dict[int, int] = {}
-    for root in roots:
-        counts[root] = counts.get(root, 0) + 1
-    sizes = np.array([counts[r] for r in roots], dtype=np.float32)
-    largest = float(sizes.max()) if len(sizes) else 1.0
+    return np.array([find(i) for i in range(len(sources))], dtype=np.int64)
+
+
+def family_prior(family: np.ndarray) -> np.ndarray:
+    """log(family size) / log(largest family size): a small prior for families a catalog covers widely.
+
+    When a question cannot tell families apart, the one the catalog holds more variants of is the
+    likelier intent; the weight is small enough to break near-ties only.
+    """
+    if len(family) == 0:
+        return np.zeros(0, dtype=np.float32)
+    _, inverse, counts = np.unique(family, return_inverse=True, return_counts=True)
+    sizes = counts[inverse].astype(np.float32)
+    largest = float(sizes.max())
     if largest <= 1.0:
-        return np.zeros(len(sources), dtype=np.float32)
+        return np.zeros(len(family), dtype=np.float32)
     return (np.log(sizes) / np.log(largest)).astype(np.float32)
+
+
+def one_per_family(order: np.ndarray, family: np.ndarray) -> np.ndarray:
+    """Reorder a ranking so each family's best entry comes before any family's second entry.
+
+    The best variant of a family is already first among its siblings (the variant signal saw to
+    that); listing four SwinIR scales before any other model would only hide the alternatives.
+    """
+    seen: set[int] = set()
+    firsts, rest = [], []
+    for j in order.tolist():
+        (rest if family[j] in seen else firsts).append(j)
+        seen.add(int(family[j]))
+    return np.array(firsts + rest, dtype=np.int64)
 
 
 def _distinctive_tokens(name: str) -> set[str]:

@@ -174,16 +174,6 @@ def validate_source(data: dict[str, Any], where: str) -> Source:
         raise CorpusError(f"{where}: {_describe(exc.errors())}") from None
 
 
-def check_unique(sources: Iterable[Source], where: dict[str, str] | None = None) -> None:
-    """Raise CorpusError when two sources share an id, naming both places."""
-    seen: dict[str, str] = {}
-    for source in sources:
-        place = (where or {}).get(source.id, source.name)
-        if source.id in seen:
-            raise CorpusError(f"duplicate source id {source.id!r}: {seen[source.id]} and {place}")
-        seen[source.id] = place
-
-
 def load_sources(path: str | os.PathLike[str]) -> list[Source]:
     """Load and validate every source in a JSON file, or in every ``*.json`` below a directory.
 

@@ -16,7 +16,6 @@ STOPWORDS = frozenset(
     over own same should still very way what's ai model models image images photo photos picture pictures""".split()
 )
 _SCALE_TOKEN = re.compile(r"x(\d{1,2})|(\d{1,2})x")
-_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "eight": 8, "twice": 2, "double": 2, "doubled": 2, "triple": 3, "tripled": 3, "quadruple": 4, "quadrupled": 4}
 
 
 def normalize(text: str) -> str:
@@ -70,11 +69,6 @@ def canonical_number(raw: str) -> str:
     if "." in raw:
         raw = raw.rstrip("0").rstrip(".")
     return raw.lstrip("0") or "0"
-
-
-def number_words(text: str) -> dict[str, int]:
-    """Scale-like number words in ``text`` ('four times' -> 4, 'doubled' -> 2)."""
-    return {w: _NUMBER_WORDS[w] for w in words(text) if w in _NUMBER_WORDS}
 
 
 def split_sentences(text: str) -> list[str]:
