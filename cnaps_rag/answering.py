@@ -136,9 +136,17 @@ class Responder:
         self.max_workflows = max_workflows
 
     def respond(self, ranking: Ranking, listed: dict[str, ListedAs] | None = None) -> Answer:
-        """The verified answer for a ranking; ``listed`` says which section of a prompt each source came from."""
+        """The verified answer for a ranking; ``listed`` says which section of a prompt each source came from.
+
+        With ``listed`` (a prompt's own sources) every source is referenced. Without it cnaps_rag
+        is the recommender: it references the sources it recommends (see ``recommend``), and when
+        nothing bears on the question it lists the best few to show what it looked at.
+        """
         hits = ranking.hits if listed is not None else ranking.hits[: self.k]
         scope = judge_scope(Ranking(question=ranking.question, analysis=ranking.analysis, hits=hits))
+        if listed is None:
+            chosen = recommend(hits, set(scope.relevant), ranking.analysis, self.taxonomy)
+            hits = chosen or hits[:3]
         draft = self._compose(ranking, hits, listed, scope.in_scope, scope.reason, set(scope.relevant))
         from .verification import verify
 
@@ -291,7 +299,7 @@ class Responder:
             return None
         reasons, quotes = [], []
         if analysis.scale is not None and name.scale is not None and abs(analysis.scale - name.scale) < 1e-6:
-            token = next(t for t in name.variant if re.fullmatch(r"x?\d+x?", t, re.IGNORECASE))
+            token = next(t for t, meaning in name.settings() if meaning.startswith("scale"))
             reasons.append(f"you asked for {analysis.scale_text} and its name's {token} setting is that scale")
             quotes.append(analysis.scale_text)
         if name.jpeg_quality is not None and "jpeg_artifact_removal" in analysis.cues:
@@ -306,6 +314,33 @@ class Responder:
             evidence=(Evidence(origin="source", source_id=hit.source.id, quote=hit.source.name),)
             + tuple(Evidence(origin="question", quote=q) for q in quotes if q),
         )
+
+
+def recommend(hits: Sequence[Hit], relevant: set[str], analysis: QuestionAnalysis, taxonomy: Taxonomy,
+              max_papers: int = 2) -> list[Hit]:
+    """The hits a recommender would hand on: the best relevant model, further relevant models only
+    for other tasks the question asks for, and up to ``max_papers`` relevant papers, in rank order.
+    """
+    asked = set(_asked_tasks(analysis, taxonomy))
+    chosen: list[Hit] = []
+    covered: set[str] = set()
+    papers = 0
+    for hit in hits:
+        if hit.source.id not in relevant:
+            continue
+        if hit.source.kind == "paper":
+            if papers < max_papers:
+                chosen.append(hit)
+                papers += 1
+            continue
+        tasks = {taxonomy.ids[c] for c in source_label_columns(_effective(hit), taxonomy)} or set(hit.tasks)
+        if not chosen or not [h for h in chosen if h.source.kind == "model"]:
+            chosen.append(hit)
+            covered |= tasks
+        elif (tasks & asked) - covered:
+            chosen.append(hit)
+            covered |= tasks
+    return chosen
 
 
 def _asked_tasks(analysis: QuestionAnalysis, taxonomy: Taxonomy) -> list[str]:

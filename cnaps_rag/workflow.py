@@ -157,8 +157,9 @@ def _from_summary(source: Source, effective: Source, card: Source | None, name: 
             [label], card)))
     sentences = split_sentences(effective.summary or "")
     method = [s for s in sentences if _METHOD.search(s)][:2] or sentences[:1]
+    model_label = f"Model: {name.architecture}" if name.architecture else "Model"
     for i, sentence in enumerate(method):
-        nodes.append(Node(id=f"stage{i + 1}", kind="model", label=source.name if i == 0 else "Method, continued",
+        nodes.append(Node(id=f"stage{i + 1}", kind="model", label=model_label if i == 0 else f"{model_label} (continued)",
                           statement=_cite(source, sentence, [sentence], card)))
     if task is not None:
         nodes.append(Node(id="output", kind="output", label="Output", data_type=task.output, statement=_cite(
