@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="how to print the answer (default: markdown)")
 
     ask = sub.add_parser("ask", help="answer a question from the corpus or from catalog files")
-    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("question", nargs="?", help="the question, in quotes")
     ask.add_argument("--catalog", nargs="+", metavar="FILE", help="catalog file(s) to recommend models from")
     ask.add_argument("-k", type=int, default=5, help="how many sources to list (default: 5)")
     output_options(ask)
@@ -93,6 +93,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "ask":
         from .answering import answer
+
+        if args.question is None and args.catalog:
+            # `ask --catalog FILE… "question"`: the list option swallowed the question; take it back.
+            args.question = args.catalog.pop()
+        if args.question is None or (args.catalog is not None and not args.catalog):
+            from .errors import InputError
+
+            raise InputError("ask needs a question (and, with --catalog, at least one catalog file before it)")
 
         return _print_answer(answer(args.question, catalog=args.catalog, k=args.k), args.format)
     if args.command == "prompt":
