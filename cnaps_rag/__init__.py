@@ -27,7 +27,13 @@ _EXPORTS = {
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = sorted(_WHERE) + ["__version__"]
+__all__ = [
+    "Answer", "Card", "Catalog", "CnapsError", "CorpusError", "Embedder", "Hit", "IndexFormatError", "InputError",
+    "Link", "ModelError", "ParsedPrompt", "PromptError", "Ranking", "Reference", "Report", "Retriever", "Source",
+    "SourceIndex", "Stage", "Task", "TaskPart", "Taxonomy", "Variant", "Verification", "Weights", "__version__",
+    "answer", "answer_many", "answer_prompt", "catalog_index", "corpus_index", "evaluate", "load_catalog",
+    "load_sources", "load_taxonomy", "parse_prompt", "retrieve", "verify",
+]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .answering import Answer, Reference, TaskPart, answer, answer_many, answer_prompt

@@ -7,7 +7,6 @@ HuggingFace, Summary|Summary_update`` and, for papers, ``arxiv_id``. ``null`` an
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, Iterable
@@ -15,7 +14,7 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ConfigDict
 
 from .errors import CorpusError
-from .sources import Link, Source, arxiv_id, load_sources, slug, validate_source
+from .sources import Source, arxiv_id, load_sources, read_json, slug, validate_source
 
 _KNOWN = {
     "Model Unique Name", "Model", "Category", "Detailed Category", "Dataset", "Paper",
@@ -117,14 +116,7 @@ def load_catalog(paths: Iterable[str | os.PathLike[str]]) -> Catalog:
 
 
 def _load_file(file: Path, problems: list[str]) -> Iterable[tuple[Source, str]]:
-    if not file.is_file():
-        raise CorpusError(f"{file}: no such catalog file")
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise CorpusError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise CorpusError(f"{file}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    data = read_json(file, "catalog file")
     records = data if isinstance(data, list) else [data]
     unknown: set[str] = set()
     for index, record in enumerate(records):

@@ -177,7 +177,6 @@ class _Progress:
 
 
 def _index(args: argparse.Namespace) -> int:
-    from .index import read_manifest
     from .store import catalog_index, corpus_index
 
     if args.catalog and args.corpus:

@@ -22,12 +22,11 @@ from typing import Any, Sequence
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from .catalog import load_catalog
 from .embedding import Embedder, default_embedder
 from .errors import InputError
 from .retrieval import Retriever, Weights
 from .scope import Scope, judge_scope
-from .sources import Source
+from .sources import Source, read_json
 from .store import catalog_index
 
 
@@ -99,12 +98,7 @@ class Report(BaseModel):
 def load_queries(path: str | os.PathLike[str]) -> list[Query]:
     """Read a queries file: a JSON list of objects with ``Model Unique Name`` and any ``Query*`` keys."""
     file = Path(path)
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{file}: no such queries file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{file}: not valid UTF-8 JSON ({exc})") from None
+    data = read_json(file, "queries file", InputError)
     if not isinstance(data, list):
         raise InputError(f"{file}: expected a JSON list of {{'Model Unique Name', 'Query1'}} objects")
     queries = []
@@ -220,7 +214,7 @@ def _metrics(name: str, results: list[QueryResult], prefix: str, seconds: float)
 
 def write_results(report: Report, path: str | os.PathLike[str]) -> None:
     """Write the per-question results as JSON (atomically) for error analysis."""
-    from .index import _atomic_write
+    from .index import atomic_write
 
     payload: dict[str, Any] = json.loads(report.model_dump_json())
-    _atomic_write(Path(path), json.dumps(payload, indent=2, ensure_ascii=False).encode())
+    atomic_write(Path(path), json.dumps(payload, indent=2, ensure_ascii=False).encode())

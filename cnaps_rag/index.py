@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .embedding import Embedder, ModelIdentity, Progress, default_embedder
+from .embedding import Embedder, ModelIdentity, Progress, default_embedder, file_sha256
 from .errors import CnapsError, IndexFormatError, InputError
 from .lexical import BM25
 from .naming import name_words
@@ -251,12 +251,12 @@ class SourceIndex:
             for role, (suffix, data) in payloads.items():
                 digest = hashlib.sha256(data).hexdigest()
                 name = f"{role}-{digest[:16]}.{suffix}"
-                if not (root / name).is_file() or file_digest(root / name) != digest:
-                    _atomic_write(root / name, data)
+                if not (root / name).is_file() or file_sha256(root / name) != digest:
+                    atomic_write(root / name, data)
                 files[name] = digest
                 names[role] = name
             manifest = self.manifest.model_copy(update={"files": files})
-            _atomic_write(root / MANIFEST, manifest.model_dump_json(indent=2).encode())
+            atomic_write(root / MANIFEST, manifest.model_dump_json(indent=2).encode())
             self.manifest = manifest
             self.path = root
             for stale in root.iterdir():
@@ -279,7 +279,7 @@ class SourceIndex:
             path = root / name
             if not path.is_file():
                 raise CorruptIndex(f"{path}: listed in the manifest but missing")
-            if file_digest(path) != digest:
+            if file_sha256(path) != digest:
                 raise CorruptIndex(f"{path}: contents do not match the manifest's SHA-256 (truncated or altered)")
             roles[name.split("-")[0]] = path
         missing = {"sources", "vectors", "lexical", "tasks"} - set(roles)
@@ -350,7 +350,7 @@ def task_embeddings(taxonomy: Taxonomy, embedder: Embedder) -> np.ndarray:
             path.parent.mkdir(parents=True, exist_ok=True)
             buffer = io.BytesIO()
             np.save(buffer, cached, allow_pickle=False)
-            _atomic_write(path, buffer.getvalue())
+            atomic_write(path, buffer.getvalue())
         except OSError as exc:
             log.debug("could not cache task vectors at %s: %s", path, exc)
     _task_cache[key] = cached
@@ -453,16 +453,7 @@ def open_index(
 
 def hash_inputs(paths: Sequence[Path]) -> tuple[InputFile, ...]:
     """Resolved paths and SHA-256 of the files a corpus is read from, in order."""
-    return tuple(InputFile(path=str(p.resolve()), sha256=file_digest(p)) for p in paths)
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return tuple(InputFile(path=str(p.resolve()), sha256=file_sha256(p)) for p in paths)
 
 
 def resolve_factory(factory: str, count: int) -> str:
@@ -527,7 +518,8 @@ def _read_sources(path: Path) -> list[Source]:
     return list(TypeAdapter(list[Source]).validate_json(path.read_bytes()))
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename: readers see the old file or the new one."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

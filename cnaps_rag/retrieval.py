@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from .embedding import Embedder, default_embedder
 from .errors import InputError
 from .index import SourceIndex
-from .naming import ModelName, name_words, parse_model_name
+from .naming import ModelName, parse_model_name
 from .sources import Source, arxiv_id, slug
 from .tasks import QuestionAnalysis, Taxonomy, analyze_question, default_taxonomy
 from .text import STOPWORDS, normalize, stems

@@ -207,13 +207,20 @@ def load_sources(path: str | os.PathLike[str]) -> list[Source]:
     return sources
 
 
-def _records(file: Path) -> list[Any]:
+def read_json(file: Path, what: str = "file", error: type[Exception] = CorpusError) -> Any:
+    """Parse a JSON file, or raise ``error`` saying which file and what is wrong (missing, not UTF-8, bad JSON)."""
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        return json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{file}: no such {what}") from None
     except UnicodeDecodeError as exc:
-        raise CorpusError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise error(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except json.JSONDecodeError as exc:
-        raise CorpusError(f"{file}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        raise error(f"{file}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+
+
+def _records(file: Path) -> list[Any]:
+    data = read_json(file, "corpus file")
     return data if isinstance(data, list) else [data]
 
 

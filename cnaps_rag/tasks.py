@@ -10,7 +10,6 @@ embedding similarity). Their dot product is the task signal used in ranking.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import threading
@@ -23,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import CorpusError
 from .naming import parse_model_name
-from .sources import Source, default_corpus_dir
+from .sources import Source, default_corpus_dir, read_json
 from .text import stems
 
 TASK_TEMPERATURE = 0.08
@@ -172,12 +171,7 @@ class Taxonomy(BaseModel):
 def load_taxonomy(path: str | os.PathLike[str] | None = None) -> Taxonomy:
     """Load and validate a taxonomy file (default: ``tasks.json`` of the default corpus)."""
     file = Path(path) if path is not None else default_corpus_dir() / "tasks.json"
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CorpusError(f"{file}: no such task taxonomy file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CorpusError(f"{file}: not valid UTF-8 JSON ({exc})") from None
+    data = read_json(file, "task taxonomy file")
     try:
         return Taxonomy.model_validate(data)
     except ValidationError as exc:

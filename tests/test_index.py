@@ -135,7 +135,7 @@ def test_a_crash_while_saving_leaves_the_previous_index_usable(built, tmp_path, 
     built.save(directory)
     before = SourceIndex.load(directory)
     replacement = SourceIndex.build(SOURCES[:2])
-    real_write = index_module._atomic_write
+    real_write = index_module.atomic_write
     calls = []
 
     def crash_on_manifest(path, data):
@@ -146,10 +146,10 @@ def test_a_crash_while_saving_leaves_the_previous_index_usable(built, tmp_path, 
             raise KeyboardInterrupt("simulated crash")
         real_write(path, data)
 
-    monkeypatch.setattr(index_module, "_atomic_write", crash_on_manifest)
+    monkeypatch.setattr(index_module, "atomic_write", crash_on_manifest)
     with pytest.raises(KeyboardInterrupt):
         replacement.save(directory)
-    monkeypatch.setattr(index_module, "_atomic_write", real_write)
+    monkeypatch.setattr(index_module, "atomic_write", real_write)
     assert MANIFEST in calls
     after = SourceIndex.load(directory)
     assert [s.id for s in after.sources] == [s.id for s in before.sources]
