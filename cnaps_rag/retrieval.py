@@ -252,7 +252,7 @@ class Retriever:
         # names are re-ranked with every signal.
         _, dense_rows = index.faiss_index.search(vector[None, :].astype(np.float32), CANDIDATES)
         lexical_rows = index.lexical.rare_candidates(question, CANDIDATES)
-        named = [r for t in set(stems(question)) for r in self._token_rows.get(t, ())][:CANDIDATES]
+        named = [r for t in _question_tokens(question) for r in self._token_rows.get(t, ())][:CANDIDATES]
         rows = np.union1d(np.union1d(dense_rows[0][dense_rows[0] >= 0], lexical_rows), np.array(named, dtype=np.int64))
         return rows.astype(np.int64)
 
@@ -260,7 +260,7 @@ class Retriever:
         return self.index.vectors_for(rows) @ vector
 
     def _name_scores(self, question: str, rows: np.ndarray) -> np.ndarray:
-        named = {r for t in set(stems(question)) for r in self._token_rows.get(t, ())}
+        named = {r for t in _question_tokens(question) for r in self._token_rows.get(t, ())}
         if not named:
             return np.zeros(len(rows), dtype=np.float32)
         return np.fromiter((r in named for r in rows.tolist()), dtype=np.float32, count=len(rows))
@@ -326,15 +326,26 @@ def one_per_family(order: np.ndarray, family: np.ndarray) -> np.ndarray:
 
 
 def _distinctive_tokens(name: str) -> set[str]:
-    """Name tokens a question would only contain if it named this source ('swinir', 'imagenet-hard')."""
+    """Name tokens a question would only contain if it named this source.
+
+    CamelCase and digit-bearing tokens ('SwinIR', 'ResNet50') match in any case, after stemming.
+    All-capital acronyms match only as written ('BAGS' is a name, 'bags' in a question is not),
+    and are returned with a leading '=' to mark that.
+    """
     found = set()
     for raw in re.split(r"[\s\-_:/,()]+", name):
         if len(raw) < 3 or raw.lower() in STOPWORDS or raw.lower() == "huggingface":
             continue
-        # CamelCase, acronyms and digit-bearing words are names; plain lowercase words are not.
-        if re.search(r"[A-Z].*[A-Z]|[a-z][A-Z]|\d", raw[1:] if raw[:1].isupper() else raw) or raw.isupper():
-            found.update(stems(raw))
-    return {t for t in found if len(t) >= 3 and not re.fullmatch(r"\d+x?", t)}
+        if raw.isupper() and raw.isalpha():
+            found.add("=" + raw)
+        elif re.search(r"[A-Z].*[A-Z]|[a-z][A-Z]|\d", raw[1:] if raw[:1].isupper() else raw):
+            found.update(t for t in stems(raw) if len(t) >= 3 and not re.fullmatch(r"\d+x?", t))
+    return found
+
+
+def _question_tokens(question: str) -> set[str]:
+    """The keys a question offers for name matching: its stems, and its all-capital words marked with '='."""
+    return set(stems(question)) | {"=" + w for w in re.findall(r"\b[A-Z]{3,}\b", question)}
 
 
 _HEAVY = re.compile(r"\b(very|heavy|heavily|extreme|extremely|lots of|a lot of|severe|badly|really)\b")

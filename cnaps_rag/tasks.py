@@ -248,7 +248,7 @@ class CueMatcher:
 
 
 _SCALE_DIGITS = re.compile(
-    r"(?<![\d.])(\d{1,2}(?:\.\d)?)\s*(?:[x×]|times|fold)(?![a-z])|(?<![a-z])[x×]\s?(\d{1,2})(?![\d.])", re.IGNORECASE
+    r"(?<![\d.])(\d{1,2}(?:\.\d+)?)\s*(?:[x×]|times|fold)(?![a-z])|(?<![a-z])[x×]\s?(\d{1,2})(?![\d.])", re.IGNORECASE
 )
 _SCALE_WORDS = re.compile(
     r"\b(twice|doubled?|tripled?|quadrupled?)\b|\b(two|three|four|eight)\s+times\b", re.IGNORECASE
@@ -262,7 +262,7 @@ def question_scale(question: str) -> tuple[float | None, str | None]:
     match = _SCALE_DIGITS.search(question)
     if match:
         value = float(match.group(1) or match.group(2))
-        if 1 < value <= 16:
+        if 1 < value <= 100:
             return value, match.group(0).strip()
     match = _SCALE_WORDS.search(question)
     if match:
