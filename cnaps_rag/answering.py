@@ -535,13 +535,9 @@ def _check_sources(sources: Sequence[Source]) -> list[Source]:
 
 
 def _prompt_responder(sources: Sequence[Source], embedder: Embedder, weights: Weights | None, k: int) -> Responder:
-    from .sources import default_corpus_dir, load_sources
+    from .sources import corpus_cards
 
-    try:
-        cards = load_sources(default_corpus_dir() / "sources")
-    except CnapsError:
-        cards = []
-    retriever = Retriever.for_sources(sources, cards=cards, embedder=embedder, taxonomy=default_taxonomy(), weights=weights)
+    retriever = Retriever.for_sources(sources, cards=corpus_cards(), embedder=embedder, taxonomy=default_taxonomy(), weights=weights)
     return Responder(retriever, k=k)
 
 

@@ -431,8 +431,7 @@ def retrieve(question: str, sources: Sequence[Source] | Sequence[str] | None = N
     for i, item in enumerate(items):
         if not isinstance(item, Source):
             raise InputError(f"sources[{i}] is a {type(item).__name__}; pass Source objects or source ids")
-    from .sources import default_corpus_dir, load_sources
+    from .sources import corpus_cards
 
-    cards = load_sources(default_corpus_dir() / "sources")
-    retriever = Retriever.for_sources(items, cards=cards, embedder=embedder, weights=weights)
+    retriever = Retriever.for_sources(items, cards=corpus_cards(), embedder=embedder, weights=weights)
     return list(retriever.rank(question, k).hits)

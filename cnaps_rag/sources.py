@@ -233,6 +233,23 @@ def corpus_hash(sources: Iterable[Source]) -> str:
     return digest.hexdigest()
 
 
+_cards: dict[tuple[tuple[str, int, int], ...], list[Source]] = {}
+
+
+def corpus_cards() -> list[Source]:
+    """The default corpus's sources, which back supplied models that come without a summary.
+
+    Read once and kept until a corpus file changes (size or modification time).
+    """
+    root = default_corpus_dir() / "sources"
+    files = sorted(p for p in root.rglob("*.json") if p.is_file()) if root.is_dir() else []
+    key = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    if key not in _cards:
+        _cards.clear()
+        _cards[key] = load_sources(root) if files else []
+    return _cards[key]
+
+
 def default_corpus_dir() -> Path:
     """Where the default corpus lives: $CNAPS_RAG_CORPUS, the repository's corpus/, or the installed copy."""
     env = os.environ.get("CNAPS_RAG_CORPUS")
