@@ -131,6 +131,11 @@ class Retriever:
         self.embedder = embedder or default_embedder()
         self.taxonomy = taxonomy or default_taxonomy()
         self.weights = weights or Weights()
+        if index.manifest.taxonomy_sha256 != self.taxonomy.fingerprint:
+            raise InputError(
+                "this index was built with a different task taxonomy than the one given to the retriever; "
+                "rebuild the index (cnaps-rag index build) or pass the taxonomy it was built with"
+            )
         self.backing = backing or {}
         # Sources enriched from a card are ranked with the card's text but reported as supplied.
         self._originals = originals or {}

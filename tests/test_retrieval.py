@@ -77,3 +77,13 @@ def test_labelled_set_recall_at_1_and_mrr(labels):
     assert len(ranks) >= 15
     assert recall_at_1 >= 0.9, (recall_at_1, ranks)
     assert mrr >= 0.9, mrr
+
+
+def test_a_retriever_refuses_an_index_built_with_another_taxonomy():
+    from cnaps_rag import Source, SourceIndex, Task, Taxonomy
+
+    index = SourceIndex.build([Source(id="a", kind="model", name="Denoise-A-Noise15", summary="Removes noise.")])
+    other = Taxonomy(tasks=(Task(id="only", name="only task", group="g", description="A single task for this test.",
+                                 input="x", output="y", modality_in="image", modality_out="image", cues=("only",)),))
+    with pytest.raises(InputError, match="built with a different task taxonomy"):
+        Retriever(index, taxonomy=other)
