@@ -23,7 +23,7 @@ from .retrieval import Hit, Ranking, Retriever, Weights, check_question
 from .scope import judge_scope
 from .sources import Source
 from .tasks import QuestionAnalysis, Taxonomy, default_taxonomy, source_label_columns
-from .text import STOPWORDS, normalize, split_sentences, stem_set, stems
+from .text import STOPWORDS, normalize, split_sentences, stem_set, stems, with_article
 from .workflow import Workflow, build_workflow
 
 Role = Literal["recommended model", "supporting paper", "tangential"]
@@ -248,7 +248,7 @@ class Responder:
         for task_id in suggested[:1]:
             task = tax.get(task_id)
             statements.append(Statement(
-                text=f"{source.name} is also built for {task.name}, which suggests the input was a {task.input} as well.",
+                text=f"{source.name} is also built for {task.name}, which suggests the input was {with_article(task.input)} as well.",
                 sources=(source.id,),
                 evidence=tuple(_evidence(top, q) for q in label_quotes),
             ))
@@ -303,9 +303,13 @@ class Responder:
             reasons.append(f"you asked for {analysis.scale_text} and its name's {token} setting is that scale")
             quotes.append(analysis.scale_text)
         if name.jpeg_quality is not None and "jpeg_artifact_removal" in analysis.cues:
-            reasons.append(f"your question mentions {_join_quoted(list(analysis.cues['jpeg_artifact_removal'])[:2])} and its name marks a JPEG artifact model (quality {name.jpeg_quality})")
+            spans = _question_spans(analysis.question, analysis.cues["jpeg_artifact_removal"], None)[:2]
+            reasons.append(f"your question mentions {_join_quoted(spans)} and its name marks a JPEG artifact model (quality {name.jpeg_quality})")
+            quotes += spans
         if name.noise_level is not None and "denoising" in analysis.cues:
-            reasons.append(f"your question mentions {_join_quoted(list(analysis.cues['denoising'])[:2])} and its name marks a denoiser (noise level {name.noise_level})")
+            spans = _question_spans(analysis.question, analysis.cues["denoising"], None)[:2]
+            reasons.append(f"your question mentions {_join_quoted(spans)} and its name marks a denoiser (noise level {name.noise_level})")
+            quotes += spans
         if not reasons:
             return None
         return Statement(
@@ -412,7 +416,9 @@ def _question_spans(question: str, phrases: Sequence[str], scale_text: str | Non
 
 def _join_quoted(words: Sequence[str]) -> str:
     quoted = [f"“{w}”" for w in words]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    if len(quoted) <= 1:
+        return "".join(quoted) or "its wording"
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def _shared_words(question: str, source: Source, cue_words: set[str]) -> list[str]:

@@ -78,3 +78,8 @@ def split_sentences(text: str) -> list[str]:
         return []
     parts = re.split(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(])", text)
     return [p.strip() for p in parts if p.strip()]
+
+
+def with_article(phrase: str) -> str:
+    """'a low-resolution image', 'an artifact-free image': the indefinite article a phrase takes."""
+    return ("an " if phrase[:1].lower() in "aeiou" else "a ") + phrase

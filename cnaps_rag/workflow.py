@@ -18,7 +18,7 @@ from .grounding import Evidence, Statement
 from .naming import ModelName, parse_model_name
 from .sources import Source
 from .tasks import QuestionAnalysis, Taxonomy, source_label_columns
-from .text import split_sentences
+from .text import split_sentences, with_article
 
 NodeKind = Literal["input", "pre", "model", "post", "output"]
 _METHOD = re.compile(
@@ -153,7 +153,7 @@ def _from_summary(source: Source, effective: Source, card: Source | None, name: 
     label = _label_quote(effective, name)
     if task is not None:
         nodes.append(Node(id="input", kind="input", label="Input", data_type=task.input, statement=_cite(
-            source, f"Its category ({label}) marks {source.name} as a {task.name} model, which takes a {task.input}.",
+            source, f"Its category ({label}) marks {source.name} as a {task.name} model, which takes {with_article(task.input)}.",
             [label], card)))
     sentences = split_sentences(effective.summary or "")
     method = [s for s in sentences if _METHOD.search(s)][:2] or sentences[:1]
@@ -163,7 +163,7 @@ def _from_summary(source: Source, effective: Source, card: Source | None, name: 
                           statement=_cite(source, sentence, [sentence], card)))
     if task is not None:
         nodes.append(Node(id="output", kind="output", label="Output", data_type=task.output, statement=_cite(
-            source, f"As a {task.name} model it returns a {task.output}.", [label], card)))
+            source, f"As a {task.name} model it returns {with_article(task.output)}.", [label], card)))
     notes = [_settings_note(source, name)] if name.settings() else []
     return Workflow(source_id=source.id, model_name=source.name, coverage="summary", nodes=tuple(nodes),
                     notes=tuple(n for n in notes if n is not None))
@@ -184,12 +184,12 @@ def _from_name(source: Source, name: ModelName, analysis: QuestionAnalysis, taxo
     label = _label_quote(source, name)
     if task is not None:
         nodes.append(Node(id="input", kind="input", label="Input", data_type=task.input, statement=_cite(
-            source, f"Its category ({label}) marks {source.name} as a {task.name} model, which takes a {task.input}.", [label])))
+            source, f"Its category ({label}) marks {source.name} as a {task.name} model, which takes {with_article(task.input)}.", [label])))
     nodes.append(Node(id="stage1", kind="model", label=source.name, statement=Statement(
         text="The sources give this model's name and links only; they do not describe how it works.", template=True)))
     if task is not None:
         nodes.append(Node(id="output", kind="output", label="Output", data_type=task.output, statement=_cite(
-            source, f"As a {task.name} model it returns a {task.output}.", [label])))
+            source, f"As a {task.name} model it returns {with_article(task.output)}.", [label])))
     note = _settings_note(source, name)
     return Workflow(source_id=source.id, model_name=source.name, coverage="name", nodes=tuple(nodes),
                     notes=(note,) if note else ())
