@@ -228,7 +228,7 @@ class Responder:
         also = [t for t in asked if t != primary and t in labelled]
         suggested = [t for t in labelled if t not in asked and t != primary]
         names = [tax.get(primary).name] + [tax.get(t).name for t in also]
-        statements = []
+        statements: list[Statement] = []
         label_quotes = _label_quotes(effective, source)
         task_phrase = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
         group = tax.get(primary).group
@@ -245,6 +245,23 @@ class Responder:
                 sources=(source.id,),
                 evidence=tuple(Evidence(origin="question", quote=s) for s in shown) + tuple(_evidence(top, q) for q in label_quotes[:1]),
             ))
+        covered = {primary, *also}
+        extra: list[str] = []
+        for other in relevant_hits[1:]:
+            # Another relevant model that does a further task the question asks for ("enlarge my grainy photo").
+            other_labels = [tax.ids[c] for c in source_label_columns(_effective(other), tax)]
+            for task_id in [t for t in asked if t in other_labels and t not in covered][:1]:
+                task = tax.get(task_id)
+                spans = _question_spans(analysis.question, analysis.cues.get(task_id, ()), None)
+                asks = f" (“{spans[0]}”)" if spans else ""
+                statements.append(Statement(
+                    text=f"Your question also asks for {task.name}{asks}, which is what {other.source.name} is for.",
+                    sources=(other.source.id,),
+                    evidence=tuple(_evidence(other, q) for q in _label_quotes(_effective(other), other.source))
+                    + tuple(Evidence(origin="question", quote=q) for q in spans[:1]),
+                ))
+                covered.add(task_id)
+                extra.append(task_id)
         for task_id in suggested[:1]:
             task = tax.get(task_id)
             statements.append(Statement(
@@ -252,7 +269,8 @@ class Responder:
                 sources=(source.id,),
                 evidence=tuple(_evidence(top, q) for q in label_quotes),
             ))
-        return TaskPart(task_ids=(primary, *also), task_names=tuple(names), statements=tuple(statements))
+        ids = (primary, *also, *extra)
+        return TaskPart(task_ids=ids, task_names=tuple(tax.get(t).name for t in ids), statements=tuple(statements))
 
     def _why(self, hit: Hit, analysis: QuestionAnalysis, role: Role, primary: str | None) -> Statement:
         tax = self.taxonomy

@@ -22,7 +22,7 @@ from .errors import InputError
 from .index import SourceIndex
 from .naming import ModelName, parse_model_name
 from .sources import Source, arxiv_id, slug
-from .tasks import QuestionAnalysis, Taxonomy, analyze_question, default_taxonomy
+from .tasks import QuestionAnalysis, Taxonomy, analyze_question, default_taxonomy, source_label_columns
 from .text import STOPWORDS, normalize, stems
 
 MAX_QUESTION_CHARS = 20_000
@@ -61,6 +61,7 @@ class Hit(BaseModel):
     prior: float = 0.0
     model: float = 0.0
     tasks: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
     backing: Source | None = None
 
     def __str__(self) -> str:
@@ -141,6 +142,7 @@ class Retriever:
         self._originals = originals or {}
         self._names = [parse_model_name(s.name, self.taxonomy.multi_token_labels) for s in index.sources]
         self._settings = _name_settings(self._names)
+        self._labels = [tuple(self.taxonomy.ids[c] for c in source_label_columns(s, self.taxonomy)) for s in index.sources]
         # Distinctive name token -> rows whose name carries it, so naming a model is one lookup per word.
         self._token_rows: dict[str, list[int]] = {}
         for row, source in enumerate(index.sources):
@@ -239,6 +241,7 @@ class Retriever:
                 prior=round(float(prior[j]), 6),
                 model=float(model[j]),
                 tasks=tuple(self.taxonomy.ids[c] for c in top_tasks if index.affinity[row, c] >= 0.3),
+                labels=self._labels[row],
                 backing=self.backing.get(source.id),
             ))
         return Ranking(question=question, analysis=analysis, hits=tuple(hits))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from .retrieval import Hit, Ranking
+from .tasks import QuestionAnalysis
 
 DENSE_THRESHOLD = 0.42
 TASK_THRESHOLD = 0.2
@@ -28,20 +29,29 @@ class Scope(BaseModel):
     relevant: tuple[str, ...] = ()
 
 
-def is_relevant(hit: Hit, has_cues: bool) -> bool:
-    """True when this hit, on its own, bears on the question."""
+def is_relevant(hit: Hit, analysis: QuestionAnalysis) -> bool:
+    """True when this hit, on its own, bears on the question.
+
+    Any of: the question names it; its text is close to the question; the question speaks in
+    task terms and the hit matches them; or the question's cues name a task the hit is labelled
+    with (a denoiser bears on "enlarge my grainy photo", even though enlarging dominates).
+    """
     if hit.name > 0:
         return True
     if hit.dense >= DENSE_THRESHOLD:
         return True
-    return has_cues and hit.task >= TASK_THRESHOLD and hit.dense >= TASK_DENSE_FLOOR
+    if hit.dense < TASK_DENSE_FLOOR:
+        return False
+    if analysis.has_cues and hit.task >= TASK_THRESHOLD:
+        return True
+    return any(task in analysis.cues for task in hit.labels)
 
 
 def judge_scope(ranking: Ranking) -> Scope:
     """In scope when at least one hit bears on the question; lists the ids of those that do."""
     if not ranking.hits:
         return Scope(in_scope=False, reason="no sources were supplied")
-    relevant = tuple(h.source.id for h in ranking.hits if is_relevant(h, ranking.analysis.has_cues))
+    relevant = tuple(h.source.id for h in ranking.hits if is_relevant(h, ranking.analysis))
     if relevant:
         return Scope(in_scope=True, reason="the top source matches the question", relevant=relevant)
     top = ranking.hits[0]

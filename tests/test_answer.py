@@ -224,3 +224,14 @@ def test_all_formats_show_the_same_links_and_citations(labels):
         html = __import__("html").unescape(result.to_html())
         assert set(URL.findall(md)) == set(URL.findall(text)) == set(URL.findall(html)), label["file"]
         assert set(citation.findall(md)) == set(citation.findall(text)) == set(citation.findall(html)), label["file"]
+
+
+def test_a_question_asking_for_two_tasks_gets_both_models_and_both_workflows():
+    result = answer_prompt(prompt_text("two-models.txt"))
+    roles = {r.source.name: r.role for r in result.references}
+    assert roles["SISR-ESRGAN-x4"] == roles["Denoise-DnCNN"] == "recommended model"
+    assert roles["Denoising Diffusion Probabilistic Models"] == "tangential"
+    assert result.task.task_ids[:2] == ("super_resolution", "denoising")
+    assert "Your question also asks for image denoising (“grainy”), which is what Denoise-DnCNN is for [2]." in result.to_markdown()
+    assert [flow.model_name for flow in result.workflow] == ["SISR-ESRGAN-x4", "Denoise-DnCNN"]
+    assert verify(result).ok
