@@ -438,7 +438,7 @@ def open_index(
                 return SourceIndex.load(root)
         except CorruptIndex as exc:
             reason = str(exc)
-    if (root / MANIFEST).exists() or rebuild:
+    if (root / MANIFEST).exists():
         log.warning("rebuilding index %s: %s", root, reason)
     else:
         log.info("building index %s", root)
