@@ -15,14 +15,14 @@ from pydantic import BaseModel, ConfigDict
 
 from .embedding import Embedder, default_embedder
 from .errors import CnapsError, InputError
-from .grounding import Evidence, Statement
+from .grounding import Evidence, Statement, source_evidence
 from .index import SourceIndex
 from .naming import parse_model_name
 from .prompt import ParsedPrompt, parse_prompt
-from .retrieval import Hit, Ranking, Retriever, Weights, check_question
+from .retrieval import Hit, Ranking, Retriever, Weights, check_question, merge_card
 from .scope import judge_scope
 from .sources import Source
-from .tasks import QuestionAnalysis, Taxonomy, default_taxonomy, source_label_columns
+from .tasks import QuestionAnalysis, Taxonomy, default_taxonomy
 from .text import STOPWORDS, normalize, split_sentences, stem_set, stems, with_article
 from .workflow import Workflow, build_workflow
 
@@ -208,7 +208,7 @@ class Responder:
         top = [h for h in hits if h.source.id in relevant]
         labelled = set()
         if top:
-            labelled = {self.taxonomy.ids[c] for c in source_label_columns(_effective(top[0]), self.taxonomy)}
+            labelled = set(top[0].labels)
         ranked = _asked_tasks(analysis, self.taxonomy)
         for task_id in ranked:
             if task_id in labelled:
@@ -223,7 +223,7 @@ class Responder:
         top = relevant_hits[0]
         source = top.source
         effective = _effective(top)
-        labelled = [tax.ids[c] for c in source_label_columns(effective, tax)]
+        labelled = list(top.labels)
         asked = _asked_tasks(analysis, tax)
         also = [t for t in asked if t != primary and t in labelled]
         suggested = [t for t in labelled if t not in asked and t != primary]
@@ -249,7 +249,7 @@ class Responder:
         extra: list[str] = []
         for other in relevant_hits[1:]:
             # Another relevant model that does a further task the question asks for ("enlarge my grainy photo").
-            other_labels = [tax.ids[c] for c in source_label_columns(_effective(other), tax)]
+            other_labels = other.labels
             for task_id in [t for t in asked if t in other_labels and t not in covered][:1]:
                 task = tax.get(task_id)
                 spans = _question_spans(analysis.question, analysis.cues.get(task_id, ()), None)
@@ -276,7 +276,7 @@ class Responder:
         tax = self.taxonomy
         source = hit.source
         effective = _effective(hit)
-        own_tasks = [tax.ids[c] for c in source_label_columns(effective, tax)] or list(hit.tasks)
+        own_tasks = list(hit.labels) or list(hit.tasks)
         cue_words = {w for phrases in analysis.cues.values() for p in phrases for w in stems(p)}
         shared = _shared_words(analysis.question, effective, cue_words)
         if role != "tangential":
@@ -355,7 +355,7 @@ def recommend(hits: Sequence[Hit], relevant: set[str], analysis: QuestionAnalysi
                 chosen.append(hit)
                 papers += 1
             continue
-        tasks = {taxonomy.ids[c] for c in source_label_columns(_effective(hit), taxonomy)} or set(hit.tasks)
+        tasks = set(hit.labels) or set(hit.tasks)
         if not chosen or not [h for h in chosen if h.source.kind == "model"]:
             chosen.append(hit)
             covered |= tasks
@@ -375,16 +375,14 @@ def _asked_tasks(analysis: QuestionAnalysis, taxonomy: Taxonomy) -> list[str]:
 
 
 def _effective(hit: Hit) -> Source:
+    """The source as it was ranked: enriched from its card when it came without text of its own."""
     if hit.backing is not None and not hit.source.summary and hit.source.card is None:
-        card = hit.backing
-        return hit.source.model_copy(update={"summary": card.summary, "card": card.card, "category": hit.source.category or card.category})
+        return merge_card(hit.source, hit.backing)
     return hit.source
 
 
 def _evidence(hit: Hit, quote: str) -> Evidence:
-    own = hit.source.text() + "\n" + "\n".join(hit.source.urls())
-    via = hit.backing.id if hit.backing is not None and quote not in own else None
-    return Evidence(origin="source", source_id=hit.source.id, via_card=via, quote=quote)
+    return source_evidence(hit.source, quote, hit.backing)
 
 
 def _label_quotes(effective: Source, source: Source) -> list[str]:

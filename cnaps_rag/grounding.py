@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from .sources import Source
 
 Origin = Literal["source", "question", "template"]
 
@@ -18,6 +21,17 @@ class Evidence(BaseModel):
     source_id: str | None = None
     via_card: str | None = None
     quote: str
+
+
+def citable_text(source: "Source") -> str:
+    """Everything a source supplies that a quote may come from: its text and its links."""
+    return "\n".join([source.text(), *source.urls()])
+
+
+def source_evidence(source: "Source", quote: str, card: "Source | None" = None) -> Evidence:
+    """Evidence from ``source``; attributed to its backing ``card`` when the quote is not the source's own."""
+    via = card.id if card is not None and quote not in citable_text(source) else None
+    return Evidence(origin="source", source_id=source.id, via_card=via, quote=quote)
 
 
 class Statement(BaseModel):

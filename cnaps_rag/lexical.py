@@ -59,32 +59,23 @@ class BM25:
     def __len__(self) -> int:
         return len(self.doc_len)
 
-    def scores(self, query: str) -> tuple[np.ndarray, float, list[str]]:
-        """BM25 score of every document, the best score any document could reach, and the matched terms.
+    def scores(self, query: str) -> tuple[np.ndarray, float]:
+        """BM25 score of every document, and the best score any document could reach (see ``_terms``)."""
+        columns, ceiling = self._terms(query)
+        out = np.zeros(len(self.doc_len), dtype=np.float32)
+        for column in columns:
+            start, end = self.indptr[column], self.indptr[column + 1]
+            ids = self.doc_ids[start:end]
+            tf = self.tf[start:end]
+            out[ids] += self.idf[column] * tf * (self.k1 + 1.0) / (tf + self._norm[ids])
+        return out, ceiling
+
+    def _terms(self, query: str) -> tuple[list[int], float]:
+        """The query's distinct terms present in the vocabulary, and the ceiling a document could reach.
 
         The ceiling counts every distinct query term, those no document contains included (at the
         idf of an unseen term): one rare shared word must not look like a full match.
         """
-        out = np.zeros(len(self.doc_len), dtype=np.float32)
-        n = len(self.doc_len)
-        unseen_idf = float(np.log1p((n + 0.5) / 0.5))
-        ceiling = 0.0
-        matched: list[str] = []
-        for term in dict.fromkeys(stems(query, drop_stopwords=True)):
-            column = self.vocabulary.get(term)
-            if column is None:
-                ceiling += unseen_idf * (self.k1 + 1.0)
-                continue
-            start, end = self.indptr[column], self.indptr[column + 1]
-            ids = self.doc_ids[start:end]
-            tf = self.tf[start:end]
-            idf = self.idf[column]
-            out[ids] += idf * tf * (self.k1 + 1.0) / (tf + self._norm[ids])
-            ceiling += float(idf) * (self.k1 + 1.0)
-            matched.append(term)
-        return out, ceiling, matched
-
-    def _terms(self, query: str) -> tuple[list[int], float]:
         n = len(self.doc_len)
         unseen_idf = float(np.log1p((n + 0.5) / 0.5))
         columns, ceiling = [], 0.0
@@ -150,7 +141,7 @@ class BM25:
 
     def normalized(self, query: str) -> np.ndarray:
         """Scores divided by the query's ceiling, so they land in [0, 1] and compare across queries."""
-        raw, ceiling, _ = self.scores(query)
+        raw, ceiling = self.scores(query)
         return raw / ceiling if ceiling > 0 else raw
 
     def state(self) -> dict[str, np.ndarray]:

@@ -17,7 +17,7 @@ from typing import Sequence
 from pydantic import BaseModel, ConfigDict
 
 from .answering import Answer
-from .grounding import TEMPLATE_PHRASES
+from .grounding import TEMPLATE_PHRASES, citable_text
 from .rendering import render
 from .sources import Source
 from .text import numbers
@@ -117,10 +117,7 @@ def verify(answer: Answer, formats: Sequence[str] = FORMATS) -> Verification:
 def _full_text(source: Source | None, card: Source | None) -> str:
     if source is None:
         return ""
-    parts = [source.text(), *source.urls()]
-    if card is not None:
-        parts += [card.text(), card.name]
-    return "\n".join(parts)
+    return citable_text(source) + ("\n" + card.text() if card is not None else "")
 
 
 def _prefix_of_allowed(url: str, allowed: set[str]) -> bool:

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .grounding import Evidence, Statement
+from .grounding import Evidence, Statement, source_evidence
 from .naming import ModelName, parse_model_name
 from .sources import Source
 from .tasks import QuestionAnalysis, Taxonomy, source_label_columns
@@ -63,15 +63,7 @@ class Workflow(BaseModel):
 
 
 def _cite(source: Source, text: str, quotes: list[str], card: Source | None = None) -> Statement:
-    evidence = tuple(
-        Evidence(origin="source", source_id=source.id, via_card=card.id if card is not None and q not in _own_text(source) else None, quote=q)
-        for q in quotes
-    )
-    return Statement(text=text, sources=(source.id,), evidence=evidence)
-
-
-def _own_text(source: Source) -> str:
-    return source.text() + "\n" + "\n".join(source.urls())
+    return Statement(text=text, sources=(source.id,), evidence=tuple(source_evidence(source, q, card) for q in quotes))
 
 
 def _short_type(text: str | None, limit: int = 70) -> str | None:
