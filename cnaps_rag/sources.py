@@ -243,7 +243,7 @@ def corpus_cards() -> list[Source]:
     """
     root = default_corpus_dir() / "sources"
     files = sorted(p for p in root.rglob("*.json") if p.is_file()) if root.is_dir() else []
-    key = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    key = tuple((str(p), st.st_mtime_ns, st.st_size) for p, st in ((p, p.stat()) for p in files))
     if key not in _cards:
         _cards.clear()
         _cards[key] = load_sources(root) if files else []

@@ -74,7 +74,8 @@ def _open(target: Path, files: list[Path], load, embedder, taxonomy, rebuild, pr
     embedder = embedder or default_embedder()
     taxonomy = taxonomy or default_taxonomy()
     # A stat signature lets repeated calls skip re-hashing the inputs; any change of size or mtime re-checks.
-    signature = tuple((str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    stats = [(p, p.stat()) for p in files]
+    signature = tuple((str(p.resolve()), st.st_size, st.st_mtime_ns) for p, st in stats)
     key = (str(target.resolve()), embedder.name, factory, signature)
     with _lock:
         cached = _cache.get(key)
