@@ -12,42 +12,49 @@ from typing import TYPE_CHECKING, Any
 from .version import __version__
 
 _EXPORTS = {
-    "answering": ["Answer", "Reference", "TaskPart", "answer", "answer_many", "answer_prompt"],
-    "catalog": ["Catalog", "load_catalog"],
+    "answering.model": ["Answer", "Reference", "TaskPart"],
+    "answering.verify": ["Verification", "verify"],
+    "cards": ["CardLibrary", "ModelCard", "load_cards"],
     "embedding": ["Embedder"],
-    "errors": ["CnapsError", "CorpusError", "IndexFormatError", "InputError", "ModelError", "PromptError"],
+    "engine": ["Engine", "answer", "answer_many", "answer_prompt", "catalog_index", "corpus_index", "default_engine",
+               "retrieve"],
+    "errors": ["CnapsError", "CorpusError", "CorruptIndex", "IndexFormatError", "InputError", "ModelError",
+               "PromptError"],
     "evaluation": ["Report", "evaluate"],
-    "index": ["SourceIndex"],
-    "prompt": ["ParsedPrompt", "parse_prompt"],
-    "retrieval": ["Hit", "Ranking", "Retriever", "Weights", "retrieve"],
-    "sources": ["Card", "Link", "Source", "Stage", "Variant", "load_sources"],
-    "store": ["catalog_index", "corpus_index"],
+    "index": ["SourceIndex", "VectorStore"],
+    "ingest": ["Catalog", "ParsedPrompt", "load_catalog", "load_sources", "parse_prompt"],
+    "ranking": ["Hit", "Ranking", "Retriever"],
+    "sources": ["Card", "Link", "Source", "Stage", "Variant"],
     "tasks": ["Task", "Taxonomy", "load_taxonomy"],
-    "verification": ["Verification", "verify"],
+    "tuning": ["Limits", "Tuning", "Weights"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
-    "Answer", "Card", "Catalog", "CnapsError", "CorpusError", "Embedder", "Hit", "IndexFormatError", "InputError",
-    "Link", "ModelError", "ParsedPrompt", "PromptError", "Ranking", "Reference", "Report", "Retriever", "Source",
-    "SourceIndex", "Stage", "Task", "TaskPart", "Taxonomy", "Variant", "Verification", "Weights", "__version__",
-    "answer", "answer_many", "answer_prompt", "catalog_index", "corpus_index", "evaluate", "load_catalog",
-    "load_sources", "load_taxonomy", "parse_prompt", "retrieve", "verify",
+    "Answer", "Card", "CardLibrary", "Catalog", "CnapsError", "CorpusError", "CorruptIndex", "Embedder", "Engine",
+    "Hit", "IndexFormatError", "InputError", "Limits", "Link", "ModelCard", "ModelError", "ParsedPrompt",
+    "PromptError", "Ranking", "Reference", "Report", "Retriever", "Source", "SourceIndex", "Stage", "Task",
+    "TaskPart", "Taxonomy", "Tuning", "Variant", "VectorStore", "Verification", "Weights", "__version__", "answer",
+    "answer_many", "answer_prompt", "catalog_index", "corpus_index", "default_engine", "evaluate", "load_cards",
+    "load_catalog", "load_sources", "load_taxonomy", "parse_prompt", "retrieve", "verify",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from .answering import Answer, Reference, TaskPart, answer, answer_many, answer_prompt
-    from .catalog import Catalog, load_catalog
+    from .answering.model import Answer, Reference, TaskPart
+    from .answering.verify import Verification, verify
+    from .cards import CardLibrary, ModelCard, load_cards
     from .embedding import Embedder
-    from .errors import CnapsError, CorpusError, IndexFormatError, InputError, ModelError, PromptError
+    from .engine import (Engine, answer, answer_many, answer_prompt, catalog_index, corpus_index, default_engine,
+                         retrieve)
+    from .errors import (CnapsError, CorpusError, CorruptIndex, IndexFormatError, InputError, ModelError,
+                         PromptError)
     from .evaluation import Report, evaluate
-    from .index import SourceIndex
-    from .prompt import ParsedPrompt, parse_prompt
-    from .retrieval import Hit, Ranking, Retriever, Weights, retrieve
-    from .sources import Card, Link, Source, Stage, Variant, load_sources
-    from .store import catalog_index, corpus_index
+    from .index import SourceIndex, VectorStore
+    from .ingest import Catalog, ParsedPrompt, load_catalog, load_sources, parse_prompt
+    from .ranking import Hit, Ranking, Retriever
+    from .sources import Card, Link, Source, Stage, Variant
     from .tasks import Task, Taxonomy, load_taxonomy
-    from .verification import Verification, verify
+    from .tuning import Limits, Tuning, Weights
 
 
 def __getattr__(name: str) -> Any:

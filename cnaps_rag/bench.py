@@ -22,7 +22,6 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .embedding import default_embedder
 from .sources import Source
 
 
@@ -78,10 +77,10 @@ def questions(n: int, seed: int = 7) -> list[str]:
 
 def synthetic_sources(n: int, seed: int = 11) -> list[Source]:
     """``n`` catalog-like sources (names in the naming convention, ~25-word summaries), deterministic."""
-    from .tasks import default_taxonomy
+    from .engine import default_engine
 
     rng = random.Random(seed)
-    tasks = [t for t in default_taxonomy().tasks if t.labels]
+    tasks = [t for t in default_engine().taxonomy.tasks if t.labels]
     methods = ["a residual convolutional network", "a Swin Transformer", "a diffusion model", "a U-Net with attention",
                "a lightweight recurrent network", "a GAN with a perceptual loss", "an implicit neural representation",
                "a mixture of experts", "a feature pyramid network", "a vision-language transformer"]
@@ -122,18 +121,18 @@ def _fresh_command(args: list[str], runs: int, env: dict[str, str]) -> tuple[lis
 
 def run_benchmark(quick: bool = False, scale: int = 100_000, ann_vectors: int = 1_000_000) -> str:
     """Measure everything the performance issue asks for and return it as a Markdown table."""
-    from .answering import answer, answer_many
-    from .index import SourceIndex, _make_faiss, content_text
-    from .retrieval import Retriever, corpus_retriever
+    from .engine import answer, answer_many, default_engine
+    from .index.faiss_store import FaissStore
+    from .index.recipe import content_text
 
     rows: list[Row] = []
     n_warm, n_batch, n_build = (10, 16, 100) if quick else (200, 256, 10_000)
     scale = min(scale, 500) if quick else scale
     ann_vectors = min(ann_vectors, 5_000) if quick else ann_vectors
     runs = 1 if quick else 5
-    embedder = default_embedder()
-    retriever = corpus_retriever()
-    index = retriever.index
+    engine = default_engine()
+    embedder = engine.embedder
+    index = engine.corpus_index()
 
     # The floor's own encoder: sentence-transformers, loaded once like ours.
     floor_encode = lambda texts: embedder.encode(texts, engine="sentence-transformers")  # noqa: E731
@@ -145,7 +144,7 @@ def run_benchmark(quick: bool = False, scale: int = 100_000, ann_vectors: int = 
 
     def floor_one(q: str) -> None:
         vector = floor_encode([q])
-        index.faiss_index.search(vector, min(10, len(index)))
+        index.store.search(vector, min(10, len(index)))
 
     def ours_one(q: str) -> None:
         answer(q)
@@ -209,11 +208,11 @@ def run_benchmark(quick: bool = False, scale: int = 100_000, ann_vectors: int = 
     embedder._cache.clear()
     start = time.perf_counter()
     vectors = floor_encode(texts)
-    _make_faiss(vectors, "Flat")
+    FaissStore.build(vectors, "Flat", engine.tuning.index)
     floor_build = time.perf_counter() - start
     embedder._cache.clear()
     start = time.perf_counter()
-    SourceIndex.build(sources)
+    engine.build_index(sources)
     our_build = time.perf_counter() - start
     ratio = floor_build / our_build
     rows.append(Row(f"index build, {n_build:,} sources", f"{n_build / our_build:.0f} sources/s",
@@ -225,11 +224,11 @@ def run_benchmark(quick: bool = False, scale: int = 100_000, ann_vectors: int = 
         big = synthetic_sources(scale, seed=5)
         embedder._cache.clear()
         start = time.perf_counter()
-        big_index = SourceIndex.build(big)
+        big_index = engine.build_index(big)
         built = time.perf_counter() - start
         big_index.save(Path(tmp) / "big")
         size = sum(p.stat().st_size for p in (Path(tmp) / "big").iterdir())
-        big_retriever = Retriever(big_index)
+        big_retriever = engine.retriever(big_index)
         scale_qs = questions(60 if not quick else 10, seed=3)
         embedder._cache.clear()
         times = _time_each(lambda q: big_retriever.rank(q, 10), scale_qs)

@@ -15,13 +15,16 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_ABSTAINED = 0, 1, 2, 3
+from .errors import EXIT_ABSTAINED, EXIT_OK, outcome
+
+EXIT_CODES = "exit status: 0 answered, 2 bad input (one line on stderr), 3 abstained, 1 anything else"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cnaps-rag",
         description="Grounded three-part answers to lay questions about AI models, from the supplied sources only.",
+        epilog=EXIT_CODES,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -73,16 +76,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # transformers draws a weight-loading bar on stderr; a command line prints only its own messages.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
-    from .errors import CnapsError, InputError, ModelError
+    from .errors import CnapsError
 
     try:
         return _run(args)
-    except (InputError, ModelError) as exc:
-        print(f"cnaps-rag: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     except CnapsError as exc:
         print(f"cnaps-rag: error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return outcome(exc)[0]
     except KeyboardInterrupt:
         print("cnaps-rag: interrupted", file=sys.stderr)
         return 130
@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "ask":
-        from .answering import answer
+        from .engine import answer
 
         if args.question is None and args.catalog:
             # `ask --catalog FILE… "question"`: the list option swallowed the question; take it back.
@@ -104,7 +104,7 @@ def _run(args: argparse.Namespace) -> int:
 
         return _print_answer(answer(args.question, catalog=args.catalog, k=args.k), args.format)
     if args.command == "prompt":
-        from .answering import answer_prompt
+        from .engine import answer_prompt
 
         return _print_answer(answer_prompt(_read_text(args.file)), args.format)
     if args.command == "index":
@@ -112,6 +112,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "eval":
         from .evaluation import evaluate, write_results
 
+        if args.json:
+            _check_writable(Path(args.json))
         report = evaluate(args.catalog, args.queries)
         print(report.table())
         for line in report.skipped:
@@ -129,16 +131,22 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _print_answer(result, fmt: str) -> int:
-    if fmt == "json":
-        text = result.model_dump_json(indent=2)
-    elif fmt == "text":
-        text = result.to_text()
-    elif fmt == "html":
-        text = result.to_html()
-    else:
-        text = result.to_markdown()
+    text = result.model_dump_json(indent=2) if fmt == "json" else result.render(fmt)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return EXIT_ABSTAINED if result.abstained else EXIT_OK
+
+
+def _check_writable(path: Path) -> None:
+    """Fail before a long run rather than after it when its output cannot be written."""
+    from .errors import InputError
+
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory; name a file to write the results to")
+    if not parent.is_dir():
+        raise InputError(f"{path}: the directory {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise InputError(f"{path}: not writable")
 
 
 def _read_text(name: str) -> str:
@@ -177,29 +185,44 @@ class _Progress:
 
 
 def _index(args: argparse.Namespace) -> int:
-    from .store import catalog_index, corpus_index
+    from .engine import default_engine
+    from .errors import InputError
 
     if args.catalog and args.corpus:
-        from .errors import InputError
-
         raise InputError("give --catalog or --corpus, not both")
+    engine = default_engine()
+    default_target, files = engine.index_location(args.catalog, args.corpus)
+    target = Path(args.index) if args.index else default_target
     if args.action == "build":
-        progress = _Progress("embedding sources")
         if args.catalog:
-            from .catalog import load_catalog
+            from .ingest import load_catalog
 
             for problem in load_catalog(args.catalog).problems:
                 print(f"cnaps-rag: note: {problem}", file=sys.stderr)
-            index = catalog_index(args.catalog, rebuild=True, progress=progress, directory=args.index, factory=args.factory)
-        else:
-            index = corpus_index(args.corpus, rebuild=True, progress=progress, directory=args.index, factory=args.factory)
+        progress = _Progress("embedding sources")
+        options = dict(rebuild=True, progress=progress, directory=target, factory=args.factory, save=False)
+        index = engine.catalog_index(args.catalog, **options) if args.catalog else engine.corpus_index(args.corpus, **options)
+        index.save(target)
         m = index.manifest
-        print(f"built {m.count} sources ({m.factory}, dimension {m.dimension}) in {m.build_seconds:.1f} s")
+        print(f"built {m.count} sources ({m.factory}, dimension {m.dimension}) in {m.build_seconds:.1f} s at {target}")
         return EXIT_OK
-    index = catalog_index(args.catalog, directory=args.index) if args.catalog else corpus_index(args.corpus, directory=args.index)
-    m = index.manifest
-    info = {"directory": str(index.path) if index.path else None, **m.model_dump(mode="json", exclude={"ids"})}
-    info["first_ids"] = list(m.ids[:5])
+    return _index_info(engine, target, files)
+
+
+def _index_info(engine, target: Path, files: list[Path]) -> int:
+    """What a saved index holds and whether it is fresh; reads only, never builds or writes."""
+    from .errors import CnapsError, InputError
+    from .index import hash_inputs, read_manifest
+    from .index.manifest import staleness
+
+    try:
+        manifest = read_manifest(target)
+    except CnapsError as exc:
+        raise InputError(f"{exc}; build it with `cnaps-rag index build`") from None
+    reason = staleness(manifest, model=engine.embedder.identity, taxonomy=engine.taxonomy, recipe=engine.tuning.index,
+                       corpus_sha256=None, inputs=hash_inputs(files))
+    info = {"directory": str(target), "fresh": reason is None, "stale_because": reason,
+            **manifest.model_dump(mode="json", exclude={"ids"}), "first_ids": list(manifest.ids[:5])}
     print(json.dumps(info, indent=2))
     return EXIT_OK
 

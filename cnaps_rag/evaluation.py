@@ -22,12 +22,12 @@ from typing import Any, Sequence
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from .embedding import Embedder, default_embedder
+from .engine import Engine, default_engine
 from .errors import InputError
-from .retrieval import Retriever, Weights
-from .scope import Scope, judge_scope
-from .sources import Source, read_json
-from .store import catalog_index
+from .files import atomic_write, read_json
+from .ranking import Scope, judge_scope
+from .sources import Source, family_keys
+from .tuning import Weights
 
 
 class Query(BaseModel):
@@ -114,46 +114,37 @@ def load_queries(path: str | os.PathLike[str]) -> list[Query]:
     return queries
 
 
-def family_key(source: Source) -> set[str]:
-    """What makes two catalog entries one family: the same paper link or the same summary."""
-    keys = set()
-    if source.paper_url:
-        keys.add("paper:" + source.paper_url.strip().lower())
-    if source.summary:
-        keys.add("summary:" + re.sub(r"\s+", " ", source.summary.strip().lower()))
-    return keys or {"name:" + source.name}
-
-
 def evaluate(
     catalog_paths: Sequence[str | os.PathLike[str]],
     queries_path: str | os.PathLike[str],
     *,
-    embedder: Embedder | None = None,
+    engine: Engine | None = None,
     weights: Weights | None = None,
     index_directory: str | os.PathLike[str] | None = None,
 ) -> Report:
     """Run cnaps_rag and the plain dense baseline over the queries; see the module docstring for metrics."""
-    embedder = embedder or default_embedder()
+    engine = (engine or default_engine()).variant(weights=weights)
+    embedder = engine.embedder
     queries = load_queries(queries_path)
-    index = catalog_index(catalog_paths, embedder=embedder, directory=index_directory)
+    index = engine.catalog_index(catalog_paths, directory=index_directory)
     by_name = {s.name: s for s in index.sources}
     skipped = [f"{q.field} of {q.target!r}: not in the catalog" for q in queries if q.target not in by_name]
     queries = [q for q in queries if q.target in by_name]
     if not queries:
         raise InputError("none of the queries' target models is in the catalog")
-    families = [family_key(s) for s in index.sources]
+    families = [family_keys(s) for s in index.sources]
 
     def family_rank(target: Source, rows: list[int]) -> int | None:
-        wanted = family_key(target)
+        wanted = family_keys(target)
         for rank, row in enumerate(rows, start=1):
             if families[row] & wanted:
                 return rank
         return None
 
-    retriever = Retriever(index, embedder=embedder, weights=weights)
+    retriever = engine.retriever(index)
     started = time.perf_counter()
     rankings = list(retriever.rank_many([q.text for q in queries]))
-    scopes: list[Scope] = [judge_scope(r) for r in rankings]
+    scopes: list[Scope] = [judge_scope(r, engine.tuning.scope) for r in rankings]
     cnaps_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -214,7 +205,5 @@ def _metrics(name: str, results: list[QueryResult], prefix: str, seconds: float)
 
 def write_results(report: Report, path: str | os.PathLike[str]) -> None:
     """Write the per-question results as JSON (atomically) for error analysis."""
-    from .index import atomic_write
-
     payload: dict[str, Any] = json.loads(report.model_dump_json())
     atomic_write(Path(path), json.dumps(payload, indent=2, ensure_ascii=False).encode())

@@ -11,13 +11,14 @@ from typing import Sequence
 import numpy as np
 
 from .text import stems
+from .tuning import TUNING
 
 
 class BM25:
     """Okapi BM25 with a non-negative idf, built from token lists, scored from token lists."""
 
     def __init__(self, vocabulary: dict[str, int], indptr: np.ndarray, doc_ids: np.ndarray, tf: np.ndarray,
-                 doc_len: np.ndarray, k1: float = 1.2, b: float = 0.75) -> None:
+                 doc_len: np.ndarray, k1: float = TUNING.ranking.bm25_k1, b: float = TUNING.ranking.bm25_b) -> None:
         self.vocabulary = vocabulary
         self.indptr = indptr
         self.doc_ids = doc_ids
@@ -111,7 +112,7 @@ class BM25:
             out[hit] += self.idf[column] * tf * (self.k1 + 1.0) / (tf + self._norm[rows[hit]])
         return out / ceiling
 
-    def rare_candidates(self, query: str, k: int, max_df: float = 0.05) -> np.ndarray:
+    def rare_candidates(self, query: str, k: int, max_df: float = TUNING.ranking.rare_df) -> np.ndarray:
         """Rows of the best ``k`` documents by the query's rarer terms (df <= max_df of all documents).
 
         Common terms hardly move BM25 yet touch most documents; shortlisting by the rare ones is

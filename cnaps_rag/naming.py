@@ -9,13 +9,14 @@ to no category at all.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from pydantic import BaseModel, ConfigDict
 
+if TYPE_CHECKING:
+    from .tasks import Setting
+
 _SCALE = re.compile(r"^(?:x(\d{1,2})|(\d{1,2})x)$", re.IGNORECASE)
-_JPEG = re.compile(r"^jpe?g[-_]?(\d{1,3})$", re.IGNORECASE)
-_NOISE = re.compile(r"^(?:noise|sigma|n)[-_]?(\d{1,3})$", re.IGNORECASE)
 
 
 class ModelName(BaseModel):
@@ -28,8 +29,8 @@ class ModelName(BaseModel):
     architecture: str | None = None
     variant: tuple[str, ...] = ()
     scale: int | None = None
-    jpeg_quality: int | None = None
-    noise_level: int | None = None
+    levels: dict[str, int] = {}
+    meanings: tuple[tuple[str, str], ...] = ()
 
     @property
     def follows_convention(self) -> bool:
@@ -38,19 +39,12 @@ class ModelName(BaseModel):
 
     def settings(self) -> list[tuple[str, str]]:
         """(token, meaning) for each setting the name encodes, e.g. ('Jpeg40', 'JPEG quality 40')."""
-        found = []
-        for token in self.variant:
-            if (m := _SCALE.match(token)) is not None:
-                found.append((token, f"scale {m.group(1) or m.group(2)}"))
-            elif (m := _JPEG.match(token)) is not None:
-                found.append((token, f"JPEG quality {m.group(1)}"))
-            elif (m := _NOISE.match(token)) is not None:
-                found.append((token, f"noise level {m.group(1)}"))
-        return found
+        return list(self.meanings)
 
 
-def parse_model_name(name: str, categories: Iterable[str] = ()) -> ModelName:
-    """Parse ``name``; ``categories`` lists multi-token category labels to recognise (e.g. 'SISR Any')."""
+def parse_model_name(name: str, categories: Iterable[str] = (), settings: Iterable["Setting"] = ()) -> ModelName:
+    """Parse ``name``; ``categories`` lists multi-token category labels to recognise (e.g. 'SISR Any'),
+    ``settings`` the taxonomy's released-level settings whose tokens the variant may carry (Jpeg40)."""
     raw = name.strip()
     if not raw or re.search(r"\s", raw) or "-" not in raw:
         return ModelName(raw=raw)
@@ -72,18 +66,22 @@ def parse_model_name(name: str, categories: Iterable[str] = ()) -> ModelName:
     else:
         architecture = rest[0] if rest else None
         variant = rest[1:]
-    scale = jpeg = noise = None
+    scale = None
+    levels: dict[str, int] = {}
+    meanings: list[tuple[str, str]] = []
+    known_settings = list(settings)
     for token in variant:
         if (m := _SCALE.match(token)) is not None:
             scale = int(m.group(1) or m.group(2))
-        elif (m := _JPEG.match(token)) is not None:
-            jpeg = int(m.group(1))
-        elif (m := _NOISE.match(token)) is not None:
-            noise = int(m.group(1))
-    return ModelName(
-        raw=raw, category=category, architecture=architecture, variant=tuple(variant),
-        scale=scale, jpeg_quality=jpeg, noise_level=noise,
-    )
+            meanings.append((token, f"scale {scale}"))
+            continue
+        for setting in known_settings:
+            if (m := setting.pattern.match(token)) is not None:
+                levels[setting.name] = int(m.group(1))
+                meanings.append((token, f"{setting.meaning} {m.group(1)}"))
+                break
+    return ModelName(raw=raw, category=category, architecture=architecture, variant=tuple(variant),
+                     scale=scale, levels=levels, meanings=tuple(meanings))
 
 
 def name_words(name: str) -> str:

@@ -1,18 +1,15 @@
 """Sources: the models and papers an answer may draw on, validated on the way in.
 
 A source is either a *model* (name, paper link, GitHub link, optional summary and structured
-card) or a *paper* (title, link, summary). Corpus files are JSON; a file may hold one record or
-a list, written either in cnaps_rag's own schema or in the CNAPS catalog schema (see ``catalog``).
+card) or a *paper* (title, link, summary). This module also holds the one rule for which text a
+source is read by: its own, or, when it came with none, the text of the card that backs it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import re
 import unicodedata
-from pathlib import Path
 from typing import Any, Iterable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -174,56 +171,6 @@ def validate_source(data: dict[str, Any], where: str) -> Source:
         raise CorpusError(f"{where}: {_describe(exc.errors())}") from None
 
 
-def load_sources(path: str | os.PathLike[str]) -> list[Source]:
-    """Load and validate every source in a JSON file, or in every ``*.json`` below a directory.
-
-    Records may be in cnaps_rag's schema or the CNAPS catalog schema; ids must be unique across
-    everything loaded; files are read in name order so the result is deterministic.
-    """
-    from .catalog import is_catalog_record, source_from_catalog
-
-    root = Path(path)
-    if root.is_dir():
-        files = sorted(p for p in root.rglob("*.json") if p.is_file())
-    elif root.is_file():
-        files = [root]
-    else:
-        raise CorpusError(f"{root}: no such corpus file or directory")
-    sources: list[Source] = []
-    places: dict[str, str] = {}
-    for file in files:
-        for index, record in enumerate(_records(file)):
-            where = f"{file}: record {index + 1}"
-            if not isinstance(record, dict):
-                raise CorpusError(f"{where}: expected a JSON object, got {type(record).__name__}")
-            label = record.get("id") or record.get("Model Unique Name") or record.get("name")
-            if label:
-                where += f" ({label})"
-            source = source_from_catalog(record, where) if is_catalog_record(record) else validate_source(record, where)
-            if source.id in places:
-                raise CorpusError(f"duplicate source id {source.id!r}: {places[source.id]} and {where}")
-            places[source.id] = where
-            sources.append(source)
-    return sources
-
-
-def read_json(file: Path, what: str = "file", error: type[Exception] = CorpusError) -> Any:
-    """Parse a JSON file, or raise ``error`` saying which file and what is wrong (missing, not UTF-8, bad JSON)."""
-    try:
-        return json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise error(f"{file}: no such {what}") from None
-    except UnicodeDecodeError as exc:
-        raise error(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise error(f"{file}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-
-
-def _records(file: Path) -> list[Any]:
-    data = read_json(file, "corpus file")
-    return data if isinstance(data, list) else [data]
-
-
 def corpus_hash(sources: Iterable[Source]) -> str:
     """A SHA-256 over the canonical JSON of the sources, order included: changes when any field does."""
     digest = hashlib.sha256()
@@ -233,30 +180,62 @@ def corpus_hash(sources: Iterable[Source]) -> str:
     return digest.hexdigest()
 
 
-_cards: dict[tuple[tuple[str, int, int], ...], list[Source]] = {}
+def merge_card(source: Source, card: Source) -> Source:
+    """The supplied source as ranked: its own id, name and links, with the card's text to go on."""
+    return source.model_copy(update={"summary": source.summary or card.summary, "card": source.card or card.card,
+                                     "category": source.category or card.category})
 
 
-def corpus_cards() -> list[Source]:
-    """The default corpus's sources, which back supplied models that come without a summary.
+def needs_backing(source: Source) -> bool:
+    """True for a source that came with no text of its own (name and links only)."""
+    return not source.summary and source.card is None
 
-    Read once and kept until a corpus file changes (size or modification time).
+
+def readable(source: Source, backing: Source | None) -> Source:
+    """The source as it is read for ranking and answering: enriched from ``backing`` when it had no text."""
+    if backing is not None and needs_backing(source):
+        return merge_card(source, backing)
+    return source
+
+
+def citable_text(source: Source) -> str:
+    """Everything a source supplies that a quote may come from: its text and its links."""
+    return "\n".join([source.text(), *source.urls()])
+
+
+def family_keys(source: Source) -> set[str]:
+    """What makes catalog entries one model family: the same paper link or the same summary.
+
+    23 SwinIR variants share one paper; text alone can only find the family, and the variant
+    comes from the name. A source with neither is a family of its own, keyed by its name.
     """
-    root = default_corpus_dir() / "sources"
-    files = sorted(p for p in root.rglob("*.json") if p.is_file()) if root.is_dir() else []
-    key = tuple((str(p), st.st_mtime_ns, st.st_size) for p, st in ((p, p.stat()) for p in files))
-    if key not in _cards:
-        _cards.clear()
-        _cards[key] = load_sources(root) if files else []
-    return _cards[key]
+    keys = set()
+    if source.paper_url:
+        keys.add("paper:" + source.paper_url.strip().lower())
+    if source.summary:
+        keys.add("summary:" + " ".join(source.summary.lower().split()))
+    return keys or {"name:" + source.name}
 
 
-def default_corpus_dir() -> Path:
-    """Where the default corpus lives: $CNAPS_RAG_CORPUS, the repository's corpus/, or the installed copy."""
-    env = os.environ.get("CNAPS_RAG_CORPUS")
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_corpus", here.parent / "corpus"):
-        if (candidate / "sources").is_dir():
-            return candidate
-    raise CorpusError("no default corpus found: set CNAPS_RAG_CORPUS to a corpus directory")
+def find_backing(source: Source, candidates: Iterable[Source]) -> Source | None:
+    """The corpus source that backs a supplied source with no text of its own: same arXiv id, GitHub link or name.
+
+    None when the source has text of its own, or nothing in ``candidates`` matches.
+    """
+    if not needs_backing(source):
+        return None
+    wanted_arxiv = arxiv_id(source.paper_url)
+    wanted_github = (source.github_url or "").rstrip("/").lower()
+    wanted_name = slug(source.name)
+    by_name = None
+    for card in candidates:
+        if card.card is None and not card.summary:
+            continue
+        if wanted_arxiv and arxiv_id(card.paper_url) == wanted_arxiv:
+            if slug(card.name) == wanted_name or card.card is not None:
+                return card
+        if wanted_github and (card.github_url or "").rstrip("/").lower() == wanted_github and card.card is not None:
+            return card
+        if slug(card.name) == wanted_name:
+            by_name = card
+    return by_name

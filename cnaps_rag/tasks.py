@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import threading
 from functools import cached_property
 from pathlib import Path
 from typing import Sequence
@@ -21,21 +20,34 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import CorpusError
-from .naming import parse_model_name
-from .sources import Source, default_corpus_dir, read_json
+from .files import default_corpus_dir, read_json
+from .naming import ModelName, parse_model_name
 from .text import stems
+from .tuning import TUNING, IndexRecipe, QuestionTuning
 
-TASK_TEMPERATURE = 0.08
-CUE_WEIGHT = 4.0
-SCALE_CUE = 4.0
-TEXT_INPUT_BONUS = 2.0
-# "I typed “a castle at dusk”": a quoted phrase handed to the AI means the input is text.
-_QUOTED_INPUT = re.compile(
-    r"\b(?:typed|typing|type|wrote|write|writing|entered|enter|asked for|requested|prompted|put in|gave it|input|used the prompt)"
-    r"\b[^\"“‘'.?!]{0,25}[\"“‘]",
-    re.IGNORECASE,
-)
-SOURCE_TEMPERATURE = 0.04
+
+
+
+class Setting(BaseModel):
+    """A level a task's models are released at, read from a name token ('Jpeg40', 'Noise25').
+
+    ``heavy``/``light``/``usual`` are the levels a question's wording points to ("heavily
+    compressed" -> JPEG quality 10); they are data of the task, not numbers in code.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z][a-z_]*$")
+    meaning: str = Field(min_length=1)
+    token: str = Field(min_length=1)
+    heavy: float
+    light: float
+    usual: float
+
+    @cached_property
+    def pattern(self) -> "re.Pattern[str]":
+        """The name-token pattern with one number group."""
+        return re.compile(self.token, re.IGNORECASE)
 
 
 class Task(BaseModel):
@@ -57,6 +69,7 @@ class Task(BaseModel):
     examples: tuple[str, ...] = ()
     scales: tuple[float, ...] = ()
     any_scale: bool = False
+    setting: Setting | None = None
 
     @field_validator("cues", "keywords", "labels", "examples")
     @classmethod
@@ -66,9 +79,10 @@ class Task(BaseModel):
                 raise ValueError("must not contain blank phrases")
         return values
 
-    def embedding_text(self) -> str:
+    def embedding_text(self, recipe: IndexRecipe = TUNING.index) -> str:
         """The text embedded to represent this task: its name, description and vocabulary."""
-        return f"{self.name}: {self.description} {', '.join(self.cues[:12])}. {', '.join(self.keywords[:8])}."
+        cues, keywords = self.cues[: recipe.task_text_cues], self.keywords[: recipe.task_text_keywords]
+        return f"{self.name}: {self.description} {', '.join(cues)}. {', '.join(keywords)}."
 
 
 class Taxonomy(BaseModel):
@@ -77,6 +91,7 @@ class Taxonomy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: int = 1
+    intensity: dict[str, tuple[str, ...]] = {}
     tasks: tuple[Task, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -107,10 +122,24 @@ class Taxonomy(BaseModel):
                 return task
         raise KeyError(f"unknown task {task_id!r}; known: {', '.join(self.ids)}")
 
-    @cached_property
-    def embedding_texts(self) -> list[str]:
+    def embedding_texts(self, recipe: IndexRecipe = TUNING.index) -> list[str]:
         """Texts embedded for the tasks: per task its description text, then its example questions."""
-        return [text for t in self.tasks for text in (t.embedding_text(), *t.examples)]
+        return [text for t in self.tasks for text in (t.embedding_text(recipe), *t.examples)]
+
+    @cached_property
+    def settings(self) -> list[tuple[str, Setting]]:
+        """(task id, setting) for every task whose models are released at levels."""
+        return [(t.id, t.setting) for t in self.tasks if t.setting is not None]
+
+    def intensity_of(self, text: str) -> str | None:
+        """'heavy' or 'light' when the text's wording says so ("very noisy", "slightly compressed"), else None."""
+        return _intensity(self.intensity_patterns, text)
+
+    @cached_property
+    def intensity_patterns(self) -> tuple[tuple[str, "re.Pattern[str]"], ...]:
+        """One word-boundary pattern per intensity level, from the taxonomy's ``intensity`` lists."""
+        return tuple((level, re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b"))
+                     for level, words in self.intensity.items() if words)
 
     @cached_property
     def owners(self) -> np.ndarray:
@@ -157,15 +186,32 @@ class Taxonomy(BaseModel):
         """Labels that span several name tokens ('SISR Any'), for model-name parsing."""
         return [label for t in self.tasks for label in t.labels if re.search(r"[\s-]", label)]
 
+    def parse_name(self, name: str) -> ModelName:
+        """A model name read by the naming convention, with this taxonomy's labels and settings."""
+        cache = self.name_cache
+        if name not in cache:
+            cache[name] = parse_model_name(name, self.multi_token_labels, [s for _, s in self.settings])
+        return cache[name]
+
+    @cached_property
+    def name_cache(self) -> dict[str, ModelName]:
+        return {}
+
     @cached_property
     def fingerprint(self) -> str:
         """SHA-256 of the canonical taxonomy: part of an index's identity."""
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
 
+    def matcher(self, tuning: QuestionTuning = TUNING.question) -> "CueMatcher":
+        """Phrase matcher over every task's cues and keywords (one per tuning, kept)."""
+        matchers = self.matcher_cache
+        if tuning not in matchers:
+            matchers[tuning] = CueMatcher(self, tuning)
+        return matchers[tuning]
+
     @cached_property
-    def matcher(self) -> "CueMatcher":
-        """Phrase matcher over every task's cues and keywords."""
-        return CueMatcher(self)
+    def matcher_cache(self) -> dict[QuestionTuning, "CueMatcher"]:
+        return {}
 
 
 def load_taxonomy(path: str | os.PathLike[str] | None = None) -> Taxonomy:
@@ -188,23 +234,10 @@ def load_taxonomy(path: str | os.PathLike[str] | None = None) -> Taxonomy:
         raise CorpusError(f"{file}: " + "; ".join(details)) from None
 
 
-_default_taxonomy: Taxonomy | None = None
-_lock = threading.Lock()
-
-
-def default_taxonomy() -> Taxonomy:
-    """The taxonomy of the default corpus, loaded once per process."""
-    global _default_taxonomy
-    with _lock:
-        if _default_taxonomy is None:
-            _default_taxonomy = load_taxonomy()
-        return _default_taxonomy
-
-
 class CueMatcher:
     """Finds taxonomy phrases in text after stemming, so 'enlarged' matches the cue 'enlarge'."""
 
-    def __init__(self, taxonomy: Taxonomy) -> None:
+    def __init__(self, taxonomy: Taxonomy, tuning: QuestionTuning = TUNING.question) -> None:
         self.columns = len(taxonomy.tasks)
         self._phrases: dict[tuple[str, ...], list[tuple[int, str, float, str]]] = {}
         self._longest = 1
@@ -215,7 +248,7 @@ class CueMatcher:
                     if not key:
                         continue
                     # Longer phrases are more specific; technical keywords count a little less in lay text.
-                    weight = (1.0 + 0.5 * (len(key) - 1)) * (1.0 if kind == "cue" else 0.8)
+                    weight = (1.0 + tuning.phrase_length_bonus * (len(key) - 1)) * (1.0 if kind == "cue" else tuning.keyword_discount)
                     self._phrases.setdefault(key, []).append((column, phrase, weight, kind))
                     self._longest = max(self._longest, len(key))
 
@@ -247,133 +280,9 @@ class CueMatcher:
         return out
 
 
-_SCALE_DIGITS = re.compile(
-    r"(?<![\d.])(\d{1,2}(?:\.\d+)?)\s*(?:[x×]|times|fold)(?![a-z])|(?<![a-z])[x×]\s?(\d{1,2})(?![\d.])", re.IGNORECASE
-)
-_SCALE_WORDS = re.compile(
-    r"\b(twice|doubled?|tripled?|quadrupled?)\b|\b(two|three|four|eight)\s+times\b", re.IGNORECASE
-)
-_WORD_VALUES = {"twice": 2, "double": 2, "doubled": 2, "triple": 3, "tripled": 3, "quadruple": 4, "quadrupled": 4,
-                "two": 2, "three": 3, "four": 4, "eight": 8}
+def _intensity(patterns: Sequence[tuple[str, "re.Pattern[str]"]], text: str) -> str | None:
+    from .text import normalize
 
-
-def question_scale(question: str) -> tuple[float | None, str | None]:
-    """The enlargement factor a question asks for and its verbatim spelling ('4×' -> (4.0, '4×')), if any."""
-    match = _SCALE_DIGITS.search(question)
-    if match:
-        value = float(match.group(1) or match.group(2))
-        if 1 < value <= 100:
-            return value, match.group(0).strip()
-    match = _SCALE_WORDS.search(question)
-    if match:
-        word = (match.group(1) or match.group(2)).lower()
-        return float(_WORD_VALUES[word]), match.group(0)
-    return None, None
-
-
-class QuestionAnalysis(BaseModel):
-    """What a question says about tasks: a probability per task, the cues that fired, the scale asked for."""
-
-    model_config = ConfigDict(frozen=True)
-
-    question: str
-    task_ids: tuple[str, ...]
-    probabilities: tuple[float, ...]
-    similarities: tuple[float, ...]
-    cues: dict[str, tuple[str, ...]]
-    scale: float | None = None
-    scale_text: str | None = None
-    text_input: bool = False
-
-    def top(self, k: int = 3) -> list[tuple[str, float]]:
-        """The k most probable tasks with their probabilities."""
-        order = np.argsort(self.probabilities)[::-1][:k]
-        return [(self.task_ids[i], float(self.probabilities[i])) for i in order]
-
-    @property
-    def has_cues(self) -> bool:
-        """True when the question speaks in task terms: a taxonomy phrase, an enlargement factor or a quoted prompt."""
-        return any(self.cues.values()) or self.scale is not None or self.text_input
-
-
-def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndarray, task_vectors: np.ndarray) -> QuestionAnalysis:
-    """Score every task for ``question`` from its cue phrases and its embedding similarity to each task."""
-    similarities = taxonomy.task_similarity(task_vectors @ question_vector)
-    cue_scores = taxonomy.matcher.scores(question)
-    scale, scale_text = question_scale(question)
-    if scale is not None:
-        cue_scores = cue_scores + SCALE_CUE * taxonomy.scale_cue_mask(scale)
-    logits = similarities / TASK_TEMPERATURE + CUE_WEIGHT * (1.0 - np.exp(-cue_scores))
-    text_input = bool(_QUOTED_INPUT.search(question))
-    if text_input:
-        logits = logits + TEXT_INPUT_BONUS * taxonomy.text_input_mask
-    logits -= logits.max()
-    probabilities = np.exp(logits)
-    probabilities /= probabilities.sum()
-    cues: dict[str, list[str]] = {}
-    for column, phrase, _ in taxonomy.matcher.match(question):
-        bucket = cues.setdefault(taxonomy.ids[column], [])
-        if phrase not in bucket:
-            bucket.append(phrase)
-    return QuestionAnalysis(
-        question=question,
-        task_ids=tuple(taxonomy.ids),
-        probabilities=tuple(float(p) for p in probabilities),
-        similarities=tuple(float(s) for s in similarities),
-        cues={k: tuple(v) for k, v in cues.items()},
-        scale=scale,
-        scale_text=scale_text,
-        text_input=text_input,
-    )
-
-
-def source_label_columns(source: Source, taxonomy: Taxonomy) -> list[int]:
-    """Task columns a source is labelled with: its card's tasks, its category, its name's category."""
-    columns: list[int] = []
-    if source.card:
-        for task_id in source.card.tasks:
-            if task_id in taxonomy.ids:
-                columns.append(taxonomy.ids.index(task_id))
-    for label in (source.category, parse_model_name(source.name, taxonomy.multi_token_labels).category):
-        column = taxonomy.index_for_label(label)
-        if column is not None and column not in columns:
-            columns.append(column)
-    return columns
-
-
-def source_task_affinity(
-    sources: Sequence[Source], taxonomy: Taxonomy, source_vectors: np.ndarray, task_vectors: np.ndarray
-) -> np.ndarray:
-    """An (n sources, n tasks) matrix in [0, 1]: how strongly each source is about each task.
-
-    Labels (card tasks, catalog category, name category) are the strongest evidence; technical
-    keywords in the source's text and embedding similarity to each task fill in for unlabelled
-    sources such as arXiv papers.
-    """
-    n, columns = len(sources), len(taxonomy.tasks)
-    out = np.zeros((n, columns), dtype=np.float32)
-    if n == 0:
-        return out
-    sims = source_vectors @ task_vectors[taxonomy.description_rows].T
-    logits = sims / SOURCE_TEMPERATURE
-    logits -= logits.max(axis=1, keepdims=True)
-    dense = np.exp(logits)
-    dense /= dense.sum(axis=1, keepdims=True)
-    for row, source in enumerate(sources):
-        labelled = source_label_columns(source, taxonomy)
-        if labelled:
-            label_part = np.zeros(columns, dtype=np.float32)
-            label_part[labelled] = 1.0
-            out[row] = np.maximum(label_part, 0.3 * dense[row])
-            continue
-        keyword = taxonomy.matcher.scores(_keyword_text(source), kinds=("keyword",))
-        keyword_part = 1.0 - np.exp(-0.6 * keyword)
-        out[row] = np.clip(0.6 * keyword_part + 0.6 * dense[row], 0.0, 1.0)
-    return out
-
-
-def _keyword_text(source: Source) -> str:
-    parts = [source.name, source.summary or ""]
-    if source.card:
-        parts += [source.card.title or "", *(s.text for s in source.card.stages)]
-    return " ".join(parts)
+    lowered = normalize(text)
+    found = [level for level, pattern in patterns if pattern.search(lowered)]
+    return found[0] if len(found) == 1 else ("heavy" if "heavy" in found else None)

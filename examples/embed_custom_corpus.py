@@ -32,7 +32,7 @@ CARDS = [
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # Build once and save: a directory with the FAISS file and a JSON manifest.
-        index = cnaps_rag.SourceIndex.build(CARDS)
+        index = cnaps_rag.default_engine().build_index(CARDS)
         index.save(Path(tmp) / "speech-index")
 
         # Later, in the serving process: load (hash-checked) and answer.

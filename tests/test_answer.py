@@ -9,7 +9,7 @@ import pytest
 from conftest import MINI_CATALOG, prompt_text
 
 from cnaps_rag import Answer, InputError, PromptError, Source, answer, answer_prompt, parse_prompt, verify
-from cnaps_rag.grounding import Statement
+from cnaps_rag.answering.model import Statement
 
 URL = re.compile(r"https?://[^\s<>\"')\]]+")
 

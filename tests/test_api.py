@@ -13,10 +13,15 @@ def test_all_lists_exactly_the_lazily_exported_names():
     assert set(cnaps_rag.__all__) == set(cnaps_rag._WHERE) | {"__version__"}
 
 
-@pytest.mark.parametrize("name", sorted(cnaps_rag._WHERE))
-def test_each_exported_name_is_its_modules_object(name):
-    module = importlib.import_module(f"cnaps_rag.{cnaps_rag._WHERE[name]}")
-    assert getattr(cnaps_rag, name) is getattr(module, name)
+def test_every_exported_name_resolves_to_a_documented_object():
+    undocumented = []
+    for name in sorted(cnaps_rag._WHERE):
+        value = getattr(cnaps_rag, name)
+        module = importlib.import_module(f"cnaps_rag.{cnaps_rag._WHERE[name]}")
+        assert value is getattr(module, name), name
+        if not (getattr(value, "__doc__", None) or "").strip():
+            undocumented.append(name)
+    assert not undocumented, f"exported without a docstring: {undocumented}"
 
 
 def test_an_unknown_name_is_an_attribute_error():

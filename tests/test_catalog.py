@@ -8,6 +8,7 @@ import pytest
 from conftest import ARXIV_100, CATALOG_159, DATASET, MINI_CATALOG, needs_dataset
 
 from cnaps_rag import CorpusError, load_catalog
+from cnaps_rag import default_engine
 from cnaps_rag.naming import parse_model_name
 
 RECORD = {
@@ -84,8 +85,9 @@ def test_the_mini_catalog_has_twenty_models_over_many_tasks():
     ],
 )
 def test_model_names_follow_category_architecture_variant(name, category, architecture, scale, jpeg, noise):
-    parsed = parse_model_name(name)
-    assert (parsed.category, parsed.architecture, parsed.scale, parsed.jpeg_quality, parsed.noise_level) == (
+    parsed = default_engine().taxonomy.parse_name(name)
+    levels = parsed.levels
+    assert (parsed.category, parsed.architecture, parsed.scale, levels.get("jpeg_quality"), levels.get("noise_level")) == (
         category, architecture, scale, jpeg, noise)
 
 

@@ -8,10 +8,14 @@ import logging
 import numpy as np
 import pytest
 
-from cnaps_rag import IndexFormatError, Source, SourceIndex
-from cnaps_rag import index as index_module
+from cnaps_rag import IndexFormatError, Source, SourceIndex, default_engine
 from cnaps_rag.embedding import DEFAULT_MODEL_SHA256
-from cnaps_rag.index import MANIFEST, CorruptIndex, hash_inputs, open_index
+from cnaps_rag.index import CorruptIndex, hash_inputs, open_index
+from cnaps_rag.index import source_index as index_module
+from cnaps_rag.index.manifest import FORMAT_VERSION, MANIFEST
+from cnaps_rag.tuning import TUNING
+
+ENGINE = default_engine()
 
 SOURCES = [
     Source(id="swinir", kind="model", name="Restoration-SwinIR-Jpeg40", paper_url="https://arxiv.org/pdf/2108.10257",
@@ -26,7 +30,7 @@ SOURCES = [
 
 @pytest.fixture(scope="module")
 def built() -> SourceIndex:
-    return SourceIndex.build(SOURCES)
+    return ENGINE.build_index(SOURCES)
 
 
 def test_save_then_load_round_trips_non_ascii_sources(built, tmp_path):
@@ -36,17 +40,17 @@ def test_save_then_load_round_trips_non_ascii_sources(built, tmp_path):
     assert np.allclose(loaded.vectors, built.vectors)
     assert np.array_equal(loaded.affinity, built.affinity)
     query = built.vectors[2:3]
-    assert loaded.faiss_index.search(query, 4)[1].tolist() == built.faiss_index.search(query, 4)[1].tolist()
+    assert loaded.store.search(query, 4)[1].tolist() == built.store.search(query, 4)[1].tolist()
 
 
 def test_the_manifest_records_how_the_index_was_built(built, tmp_path):
     built.save(tmp_path / "idx")
     manifest = json.loads((tmp_path / "idx" / MANIFEST).read_text())
-    assert manifest["format_version"] == index_module.FORMAT_VERSION
+    assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["model"]["weights_sha256"] == DEFAULT_MODEL_SHA256
     assert len(manifest["model"]["tokenizer_sha256"]) == 64
     assert manifest["model"]["query_engine"] == "numpy-bert/1"
-    assert manifest["recipe"] == index_module.RECIPE
+    assert manifest["recipe"] == TUNING.index.fingerprint
     assert manifest["dimension"] == 384 and manifest["count"] == 4
     assert manifest["ids"] == ["swinir", "he", "zh", "ru"]
     assert len(manifest["corpus_sha256"]) == 64 and manifest["built_at"]
@@ -62,7 +66,8 @@ def _corpus(tmp_path, sources):
 def _open(directory, path):
     from cnaps_rag import load_sources
 
-    return open_index(directory, lambda: load_sources(path), inputs=hash_inputs([path]))
+    return open_index(directory, lambda: load_sources(path), embedder=ENGINE.embedder, taxonomy=ENGINE.taxonomy,
+                      inputs=hash_inputs([path]))
 
 
 def test_a_fresh_index_is_loaded_not_rebuilt(tmp_path, caplog):
@@ -106,7 +111,7 @@ def test_a_truncated_faiss_file_is_caught_and_rebuilt(built, tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="cnaps_rag"):
         index = _open(tmp_path / "idx", path)
     assert "rebuilding index" in caplog.text
-    assert len(index) == 4 and SourceIndex.load(tmp_path / "idx").faiss_index.ntotal == 4
+    assert len(index) == 4 and SourceIndex.load(tmp_path / "idx").store.count == 4
 
 
 def test_a_flipped_byte_in_the_vectors_is_never_searched(tmp_path):
@@ -124,7 +129,7 @@ def test_an_index_from_a_newer_format_is_a_clear_error(built, tmp_path):
     built.save(tmp_path / "idx")
     manifest_path = tmp_path / "idx" / MANIFEST
     manifest = json.loads(manifest_path.read_text())
-    manifest["format_version"] = index_module.FORMAT_VERSION + 1
+    manifest["format_version"] = FORMAT_VERSION + 1
     manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(IndexFormatError, match="was written by a newer cnaps_rag .* upgrade cnaps_rag or rebuild"):
         SourceIndex.load(tmp_path / "idx")
@@ -134,7 +139,7 @@ def test_a_crash_while_saving_leaves_the_previous_index_usable(built, tmp_path, 
     directory = tmp_path / "idx"
     built.save(directory)
     before = SourceIndex.load(directory)
-    replacement = SourceIndex.build(SOURCES[:2])
+    replacement = ENGINE.build_index(SOURCES[:2])
     real_write = index_module.atomic_write
     calls = []
 
@@ -160,20 +165,29 @@ def test_an_unknown_faiss_factory_is_a_clear_error():
     from cnaps_rag import InputError
 
     with pytest.raises(InputError, match="FAISS cannot build index type 'NoSuchIndex'"):
-        SourceIndex.build(SOURCES, factory="NoSuchIndex")
+        ENGINE.build_index(SOURCES, factory="NoSuchIndex")
 
 
 def test_an_approximate_factory_is_recorded(tmp_path):
-    index = SourceIndex.build(SOURCES, factory="HNSW16")
+    index = ENGINE.build_index(SOURCES, factory="HNSW16")
     index.save(tmp_path / "hnsw")
     assert SourceIndex.load(tmp_path / "hnsw").manifest.factory == "HNSW16"
 
 
-def test_sources_that_arrive_with_a_prompt_never_touch_the_index_root(session_index_root):
+def _files(root):
+    return {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+
+
+def test_sources_that_arrive_with_a_prompt_write_no_index(session_index_root):
     from cnaps_rag import answer
 
-    before = sorted(p for p in session_index_root.rglob("*") if p.name == MANIFEST)
-    source = Source(id="fresh", kind="model", name="Denoise-Fresh-Noise15", summary="A denoiser written for this test only.")
-    answer("How does AI remove noise?", [source])
-    after = sorted(p for p in session_index_root.rglob("*") if p.name == MANIFEST)
-    assert after == before
+    first = Source(id="fresh", kind="model", name="Denoise-Fresh-Noise15", summary="A denoiser written for this test only.")
+    before = _files(session_index_root)
+    answer("How does AI remove noise?", [first])
+    written = {p for p, mtime in _files(session_index_root).items() if before.get(p) != mtime}
+    # The only thing a prompt may leave is the task-vector cache, shared by every index; never an index of its own.
+    assert all(p.parent.name == "task-vectors" and p.suffix == ".npy" for p in written), written
+    second = Source(id="other", kind="model", name="Denoise-Other-Noise25", summary="Another denoiser for this test.")
+    before = _files(session_index_root)
+    answer("How does AI remove noise from a photo?", [second])
+    assert _files(session_index_root) == before

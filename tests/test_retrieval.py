@@ -7,7 +7,7 @@ from conftest import prompt_text
 
 import cnaps_rag
 from cnaps_rag import InputError, Retriever, parse_prompt, retrieve
-from cnaps_rag.sources import default_corpus_dir, load_sources
+from cnaps_rag import default_engine
 
 MARGIN = 0.3
 
@@ -15,7 +15,7 @@ MARGIN = 0.3
 @pytest.fixture(scope="module")
 def reference(seed_text):
     parsed = parse_prompt(seed_text)
-    return parsed, Retriever.for_sources(list(parsed.sources), cards=load_sources(default_corpus_dir() / "sources"))
+    return parsed, default_engine().sources_retriever(list(parsed.sources))
 
 
 def test_swinir_beats_the_zoom_trap_by_a_clear_margin(seed_text):
@@ -26,9 +26,9 @@ def test_swinir_beats_the_zoom_trap_by_a_clear_margin(seed_text):
 
 def test_every_hit_explains_its_score(seed_text):
     top = retrieve(parse_prompt(seed_text).question)[0]
-    w = cnaps_rag.Weights()
-    recomposed = (w.dense * top.dense + w.lexical * top.lexical + w.task * top.task + w.name * top.name
-                  + w.variant * top.variant + w.prior * top.prior + w.model * top.model)
+    w = cnaps_rag.Weights().model_dump()
+    assert set(top.components) == set(w)
+    recomposed = sum(w[name] * value for name, value in top.components.items())
     assert top.score == pytest.approx(recomposed, abs=1e-5)
     assert "dense=" in str(top) and "task=" in str(top)
 
@@ -80,10 +80,11 @@ def test_labelled_set_recall_at_1_and_mrr(labels):
 
 
 def test_a_retriever_refuses_an_index_built_with_another_taxonomy():
-    from cnaps_rag import Source, SourceIndex, Task, Taxonomy
+    from cnaps_rag import Source, Task, Taxonomy
 
-    index = SourceIndex.build([Source(id="a", kind="model", name="Denoise-A-Noise15", summary="Removes noise.")])
+    engine = default_engine()
+    index = engine.build_index([Source(id="a", kind="model", name="Denoise-A-Noise15", summary="Removes noise.")])
     other = Taxonomy(tasks=(Task(id="only", name="only task", group="g", description="A single task for this test.",
                                  input="x", output="y", modality_in="image", modality_out="image", cues=("only",)),))
     with pytest.raises(InputError, match="built with a different task taxonomy"):
-        Retriever(index, taxonomy=other)
+        Retriever(index, embedder=engine.embedder, taxonomy=other)

@@ -6,8 +6,9 @@ import json
 
 from conftest import ARXIV_100, CATALOG_159, MINI_CATALOG, QUERY1, needs_dataset
 
-from cnaps_rag import Retriever, catalog_index
-from cnaps_rag.scope import DENSE_THRESHOLD, TASK_THRESHOLD, judge_scope
+from cnaps_rag import Retriever, catalog_index, default_engine
+from cnaps_rag.ranking.scope import is_relevant, judge_scope
+from cnaps_rag.tuning import TUNING
 
 
 def rates(retriever: Retriever, inside: list[str], outside: list[str]) -> tuple[float, float]:
@@ -16,19 +17,36 @@ def rates(retriever: Retriever, inside: list[str], outside: list[str]) -> tuple[
     return false_abstain, false_answer
 
 
-def test_the_thresholds_are_the_documented_ones():
-    assert (DENSE_THRESHOLD, TASK_THRESHOLD) == (0.42, 0.2)
+def _top_with(dense: float, question: str):
+    """The top hit for ``question`` over the mini catalog, with its dense similarity set to ``dense``."""
+    ranking = default_engine().retriever(catalog_index([MINI_CATALOG])).rank(question, 1)
+    hit = ranking.hits[0]
+    return hit.model_copy(update={"components": {**hit.components, "dense": dense, "name": 0.0, "task": 0.0}}), ranking
+
+
+def test_similarity_alone_decides_at_the_dense_threshold():
+    threshold = TUNING.scope.dense_threshold
+    hit, ranking = _top_with(threshold, "What is a good sourdough recipe?")
+    assert is_relevant(hit, ranking.analysis)
+    below, _ = _top_with(threshold - 0.01, "What is a good sourdough recipe?")
+    assert not is_relevant(below, ranking.analysis)
+
+
+def test_below_the_dense_floor_no_task_match_makes_a_source_relevant():
+    hit, ranking = _top_with(TUNING.scope.task_dense_floor - 0.01, "How does AI enlarge a small photo 4x?")
+    hit = hit.model_copy(update={"components": {**hit.components, "task": 1.0}})
+    assert ranking.analysis.has_cues and not is_relevant(hit, ranking.analysis)
 
 
 def test_mini_catalog_answers_its_questions_and_declines_the_rest(scope_data):
-    retriever = Retriever(catalog_index([MINI_CATALOG]))
+    retriever = default_engine().retriever(catalog_index([MINI_CATALOG]))
     false_abstain, false_answer = rates(retriever, scope_data["in_scope"]["mini"], scope_data["out_of_scope"]["mini"])
     assert false_abstain <= 0.1 and false_answer == 0.0, (false_abstain, false_answer)
 
 
 @needs_dataset
 def test_cnaps_questions_are_answered_and_everyday_questions_are_not(scope_data):
-    retriever = Retriever(catalog_index([CATALOG_159, ARXIV_100]))
+    retriever = default_engine().retriever(catalog_index([CATALOG_159, ARXIV_100]))
     inside = [q["Query1"] for q in json.loads(QUERY1.read_text(encoding="utf-8"))]
     outside = scope_data["out_of_scope"]["mini"]
     false_abstain, false_answer = rates(retriever, inside, outside)

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from cnaps_rag import CorpusError, Source, load_sources
-from cnaps_rag.sources import corpus_hash, default_corpus_dir
+from cnaps_rag.files import default_corpus_dir
+from cnaps_rag.sources import corpus_hash
 
 GOOD = {"id": "esrgan", "kind": "model", "name": "SISR-ESRGAN-x4", "paper_url": "https://arxiv.org/abs/1809.00219"}
 
@@ -45,11 +46,13 @@ def test_an_unknown_field_is_an_error(tmp_path):
         load_sources(path)
 
 
-def test_duplicate_ids_across_files_are_an_error(tmp_path):
+def test_a_duplicate_id_across_files_is_kept_under_its_own_id_and_reported(tmp_path, caplog):
     write(tmp_path, [GOOD], "a.json")
     write(tmp_path, [dict(GOOD, name="Other")], "b.json")
-    with pytest.raises(CorpusError, match=r"duplicate source id 'esrgan': .*a\.json: record 1.* and .*b\.json: record 1"):
-        load_sources(tmp_path)
+    with caplog.at_level("WARNING", logger="cnaps_rag"):
+        sources = load_sources(tmp_path)
+    assert [s.id for s in sources] == ["esrgan", "esrgan~2"] and sources[1].name == "Other"
+    assert re.search(r"b\.json: record 1.*already used by .*a\.json: record 1 \(esrgan\); kept as id 'esrgan~2'", caplog.text)
 
 
 def test_invalid_json_reports_line_and_column(tmp_path):

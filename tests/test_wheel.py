@@ -22,8 +22,9 @@ def wheel(tmp_path_factory):
 
 def test_the_wheel_ships_templates_corpus_and_taxonomy(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"cnaps_rag/templates/answer.md.j2", "cnaps_rag/templates/answer.txt.j2", "cnaps_rag/templates/answer.html.j2",
-            "cnaps_rag/_corpus/sources/reference.json", "cnaps_rag/_corpus/tasks.json"} <= names
+    assert {"cnaps_rag/answering/templates/answer.md.j2", "cnaps_rag/answering/templates/answer.txt.j2",
+            "cnaps_rag/answering/templates/answer.html.j2", "cnaps_rag/_corpus/sources/reference.json",
+            "cnaps_rag/_corpus/tasks.json", "cnaps_rag/_corpus/cards/swinir.json"} <= names
 
 
 def test_an_installed_wheel_answers_from_its_bundled_corpus(wheel, tmp_path):

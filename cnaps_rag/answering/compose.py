@@ -8,116 +8,21 @@ spans of the supplied sources, and records which source it cites and which text 
 from __future__ import annotations
 
 import re
-import weakref
-from typing import Literal, Sequence
+from typing import Sequence
 
-from pydantic import BaseModel, ConfigDict
+from ..errors import GroundingError
+from ..ranking import Hit, Ranking, judge_scope
+from ..sources import Source, family_keys, readable
+from ..question import QuestionAnalysis
+from ..tasks import Taxonomy
+from ..text import STOPWORDS, normalize, split_sentences, stem_set, stems, with_article
+from ..tuning import TUNING, Tuning
+from . import phrases
+from .model import Answer, Evidence, ListedAs, Reference, Role, Statement, TaskPart
+from .verify import verify
+from .workflow import build_workflow
 
-from .embedding import Embedder, default_embedder
-from .errors import CnapsError, InputError
-from .grounding import Evidence, Statement, source_evidence
-from .index import SourceIndex
-from .naming import parse_model_name
-from .prompt import ParsedPrompt, parse_prompt
-from .retrieval import Hit, Ranking, Retriever, Weights, check_question, merge_card
-from .scope import judge_scope
-from .sources import Source
-from .tasks import QuestionAnalysis, Taxonomy, default_taxonomy
-from .text import STOPWORDS, normalize, split_sentences, stem_set, stems, with_article
-from .workflow import Workflow, build_workflow
-
-Role = Literal["recommended model", "supporting paper", "tangential"]
-ListedAs = Literal["recommended", "related", "retrieved"]
 _URL_OR_CITATION = re.compile(r"https?://|www\.|\[\d+\]", re.IGNORECASE)
-
-
-class GroundingError(CnapsError):
-    """An answer could not be made to pass verification (a bug: please report it with the input)."""
-
-
-class Reference(BaseModel):
-    """One supplied source in part 3: its number, role, links as supplied and why it does or does not bear on the question."""
-
-    model_config = ConfigDict(frozen=True)
-
-    number: int
-    source: Source
-    role: Role
-    listed_as: ListedAs
-    why: Statement
-    backing: Source | None = None
-    score: float
-
-
-class TaskPart(BaseModel):
-    """Part 1: the task the user is performing, as task ids and cited sentences."""
-
-    model_config = ConfigDict(frozen=True)
-
-    task_ids: tuple[str, ...]
-    task_names: tuple[str, ...]
-    statements: tuple[Statement, ...]
-
-
-class Answer(BaseModel):
-    """A grounded three-part answer with per-sentence provenance and the retrieval hits behind it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    question: str
-    task: TaskPart
-    workflow: tuple[Workflow, ...]
-    references: tuple[Reference, ...]
-    abstained: bool
-    abstain_reason: str | None = None
-    hits: tuple[Hit, ...]
-    notes: tuple[str, ...] = ()
-
-    def number(self, source_id: str) -> int:
-        """The citation number [n] of a source."""
-        for ref in self.references:
-            if ref.source.id == source_id:
-                return ref.number
-        raise KeyError(f"source {source_id!r} is not among this answer's references")
-
-    def statements(self) -> list[Statement]:
-        """Every sentence of parts 1-3 in reading order."""
-        out = list(self.task.statements)
-        for flow in self.workflow:
-            out += flow.statements()
-        out += [ref.why for ref in self.references]
-        return out
-
-    def provenance(self) -> list[dict[str, object]]:
-        """Per sentence: its text, the citation numbers, the source ids and the verbatim text it rests on."""
-        rows = []
-        for statement in self.statements():
-            rows.append({
-                "text": statement.text,
-                "citations": [self.number(s) for s in statement.sources],
-                "sources": list(statement.sources),
-                "evidence": [e.model_dump() for e in statement.evidence],
-                "template": statement.template,
-            })
-        return rows
-
-    def to_markdown(self) -> str:
-        """The answer as Markdown, with a Mermaid flowchart per workflow."""
-        from .rendering import render
-
-        return render(self, "markdown")
-
-    def to_text(self) -> str:
-        """The answer as plain text."""
-        from .rendering import render
-
-        return render(self, "text")
-
-    def to_html(self) -> str:
-        """The answer as an HTML fragment; all source and question text is escaped."""
-        from .rendering import render
-
-        return render(self, "html")
 
 
 def quotable(text: str) -> bool:
@@ -128,12 +33,11 @@ def quotable(text: str) -> bool:
 class Responder:
     """Turns rankings into answers for one retriever; the engine behind ``answer()`` and ``answer_prompt()``."""
 
-    def __init__(self, retriever: Retriever, *, taxonomy: Taxonomy | None = None, k: int = 5,
-                 max_workflows: int = 2) -> None:
-        self.retriever = retriever
-        self.taxonomy = taxonomy or retriever.taxonomy
-        self.k = k
-        self.max_workflows = max_workflows
+    def __init__(self, taxonomy: Taxonomy, tuning: Tuning = TUNING, k: int | None = None) -> None:
+        self.taxonomy = taxonomy
+        self.tuning = tuning
+        self.k = k if k is not None else tuning.answer.k
+        self.max_workflows = tuning.answer.max_workflows
 
     def respond(self, ranking: Ranking, listed: dict[str, ListedAs] | None = None) -> Answer:
         """The verified answer for a ranking; ``listed`` says which section of a prompt each source came from.
@@ -143,13 +47,11 @@ class Responder:
         nothing bears on the question it lists the best few to show what it looked at.
         """
         hits = ranking.hits if listed is not None else ranking.hits[: self.k]
-        scope = judge_scope(Ranking(question=ranking.question, analysis=ranking.analysis, hits=hits))
+        scope = judge_scope(Ranking(question=ranking.question, analysis=ranking.analysis, hits=hits), self.tuning.scope)
         if listed is None:
-            chosen = recommend(hits, set(scope.relevant), ranking.analysis, self.taxonomy)
+            chosen = recommend(hits, set(scope.relevant), ranking.analysis, self.taxonomy, self.tuning)
             hits = chosen or hits[:3]
         draft = self._compose(ranking, hits, listed, scope.in_scope, scope.reason, set(scope.relevant))
-        from .verification import verify
-
         check = verify(draft, formats=("markdown",))
         if check.ok:
             return draft
@@ -180,7 +82,7 @@ class Responder:
             return Answer(
                 question=ranking.question,
                 task=TaskPart(task_ids=(), task_names=(), statements=(
-                    Statement(text="The supplied sources do not cover this question.", template=True),)),
+                    Statement(text=phrases.NOT_COVERED, template=True),)),
                 workflow=(),
                 references=tuple(references),
                 abstained=True,
@@ -209,7 +111,7 @@ class Responder:
         labelled = set()
         if top:
             labelled = set(top[0].labels)
-        ranked = _asked_tasks(analysis, self.taxonomy)
+        ranked = _asked_tasks(analysis, self.taxonomy, self.tuning)
         for task_id in ranked:
             if task_id in labelled:
                 return task_id
@@ -219,12 +121,12 @@ class Responder:
         tax = self.taxonomy
         if not relevant_hits or primary is None:
             return TaskPart(task_ids=(), task_names=(), statements=(
-                Statement(text="The supplied sources do not cover this question.", template=True),))
+                Statement(text=phrases.NOT_COVERED, template=True),))
         top = relevant_hits[0]
         source = top.source
         effective = _effective(top)
         labelled = list(top.labels)
-        asked = _asked_tasks(analysis, tax)
+        asked = _asked_tasks(analysis, tax, self.tuning)
         also = [t for t in asked if t != primary and t in labelled]
         suggested = [t for t in labelled if t not in asked and t != primary]
         names = [tax.get(primary).name] + [tax.get(t).name for t in also]
@@ -312,7 +214,7 @@ class Responder:
                          evidence=(_evidence(hit, source.name),))
 
     def _variant_reason(self, hit: Hit, analysis: QuestionAnalysis) -> Statement | None:
-        name = parse_model_name(hit.source.name, self.taxonomy.multi_token_labels)
+        name = self.taxonomy.parse_name(hit.source.name)
         if hit.variant <= 0 or not name.follows_convention:
             return None
         reasons, quotes = [], []
@@ -320,13 +222,14 @@ class Responder:
             token = next(t for t, meaning in name.settings() if meaning.startswith("scale"))
             reasons.append(f"you asked for {analysis.scale_text} and its name's {token} setting is that scale")
             quotes.append(analysis.scale_text)
-        if name.jpeg_quality is not None and "jpeg_artifact_removal" in analysis.cues:
-            spans = _question_spans(analysis.question, analysis.cues["jpeg_artifact_removal"], None)[:2]
-            reasons.append(f"your question mentions {_join_quoted(spans)} and its name marks a JPEG artifact model (quality {name.jpeg_quality})")
-            quotes += spans
-        if name.noise_level is not None and "denoising" in analysis.cues:
-            spans = _question_spans(analysis.question, analysis.cues["denoising"], None)[:2]
-            reasons.append(f"your question mentions {_join_quoted(spans)} and its name marks a denoiser (noise level {name.noise_level})")
+        for task_id, setting in self.taxonomy.settings:
+            level = name.levels.get(setting.name)
+            if level is None or task_id not in analysis.cues:
+                continue
+            spans = _question_spans(analysis.question, analysis.cues[task_id], None)[:2]
+            task_name = self.taxonomy.get(task_id).name
+            reasons.append(f"your question mentions {_join_quoted(spans)} and its name marks a {task_name} model "
+                           f"({setting.meaning} {level})")
             quotes += spans
         if not reasons:
             return None
@@ -339,11 +242,12 @@ class Responder:
 
 
 def recommend(hits: Sequence[Hit], relevant: set[str], analysis: QuestionAnalysis, taxonomy: Taxonomy,
-              max_papers: int = 2) -> list[Hit]:
+              tuning: Tuning = TUNING) -> list[Hit]:
     """The hits a recommender would hand on: the best relevant model, further relevant models only
     for other tasks the question asks for, and up to ``max_papers`` relevant papers, in rank order.
     """
-    asked = set(_asked_tasks(analysis, taxonomy))
+    asked = set(_asked_tasks(analysis, taxonomy, tuning))
+    max_papers = tuning.answer.max_papers
     chosen: list[Hit] = []
     covered: set[str] = set()
     papers = 0
@@ -365,9 +269,9 @@ def recommend(hits: Sequence[Hit], relevant: set[str], analysis: QuestionAnalysi
     return chosen
 
 
-def _asked_tasks(analysis: QuestionAnalysis, taxonomy: Taxonomy) -> list[str]:
+def _asked_tasks(analysis: QuestionAnalysis, taxonomy: Taxonomy, tuning: Tuning = TUNING) -> list[str]:
     """Tasks the question plausibly asks for, most likely first; an enlargement factor puts its tasks first."""
-    ranked = [t for t, p in analysis.top(4) if p >= 0.1]
+    ranked = [t for t, p in analysis.top(tuning.question.asked_top) if p >= tuning.question.asked_floor]
     if analysis.scale is not None:
         mask = taxonomy.scale_cue_mask(analysis.scale)
         ranked.sort(key=lambda t: -mask[taxonomy.ids.index(t)])
@@ -376,13 +280,11 @@ def _asked_tasks(analysis: QuestionAnalysis, taxonomy: Taxonomy) -> list[str]:
 
 def _effective(hit: Hit) -> Source:
     """The source as it was ranked: enriched from its card when it came without text of its own."""
-    if hit.backing is not None and not hit.source.summary and hit.source.card is None:
-        return merge_card(hit.source, hit.backing)
-    return hit.source
+    return readable(hit.source, hit.backing)
 
 
 def _evidence(hit: Hit, quote: str) -> Evidence:
-    return source_evidence(hit.source, quote, hit.backing)
+    return Evidence.of(hit.source, quote, hit.backing)
 
 
 def _label_quotes(effective: Source, source: Source) -> list[str]:
@@ -398,10 +300,10 @@ def _distinct_families(refs: list[Reference]) -> list[Reference]:
     seen: set[str] = set()
     out = []
     for ref in refs:
-        key = (ref.source.paper_url or ref.source.summary or ref.source.name).lower()
-        if key not in seen:
-            seen.add(key)
+        keys = family_keys(ref.source)
+        if not keys & seen:
             out.append(ref)
+        seen |= keys
     return out
 
 
@@ -427,7 +329,7 @@ def _question_spans(question: str, phrases: Sequence[str], scale_text: str | Non
                 if not any(span.lower() in s.lower() or s.lower() in span.lower() for s in spans):
                     spans.append(span)
                 break
-    return spans[:5]
+    return spans[: TUNING.answer.question_spans]
 
 
 def _join_quoted(words: Sequence[str]) -> str:
@@ -462,7 +364,7 @@ _GENERIC = frozenset("""high low keep kept came come look looks looking make mad
 def _sentence_with(source: Source, word: str) -> str | None:
     target = set(stems(word))
     for sentence in split_sentences(source.summary or ""):
-        if target & set(stems(sentence)) and quotable(sentence) and len(sentence) <= 400:
+        if target & set(stems(sentence)) and quotable(sentence) and len(sentence) <= TUNING.answer.quote_max_chars:
             return sentence.rstrip(".")
     return None
 
@@ -472,95 +374,7 @@ _SUBJECT = re.compile(r"\b(we|this paper|stud(?:y|ies|ied)|propos\w*|present\w*|
 
 def _gist(source: Source) -> str | None:
     """The summary sentence that best says what a source is about (its 'we propose / this paper studies')."""
-    sentences = [s for s in split_sentences(source.summary or "") if quotable(s) and len(s) <= 300]
+    sentences = [s for s in split_sentences(source.summary or "") if quotable(s) and len(s) <= TUNING.answer.gist_max_chars]
     chosen = next((s for s in sentences if _SUBJECT.search(s) and not s.lower().startswith("this paper does not")), None)
     chosen = chosen or (sentences[0] if sentences else None)
     return chosen.rstrip(".") if chosen else None
-
-
-# --- public entry points ---------------------------------------------------------------------------------
-
-_index_retrievers: "weakref.WeakKeyDictionary[SourceIndex, Retriever]" = weakref.WeakKeyDictionary()
-
-
-def _index_responder(index: SourceIndex, embedder: Embedder, weights: Weights | None, k: int) -> Responder:
-    if not isinstance(index, SourceIndex):
-        raise InputError(f"index must be a cnaps_rag.SourceIndex, not {type(index).__name__}")
-    retriever = _index_retrievers.get(index)
-    if retriever is None or retriever.weights != (weights or Weights()) or retriever.embedder is not embedder:
-        retriever = Retriever(index, embedder=embedder, weights=weights)
-        _index_retrievers[index] = retriever
-    return Responder(retriever, k=k)
-
-
-def _corpus_responder(catalog: Sequence[str] | None, embedder: Embedder, weights: Weights | None, k: int) -> Responder:
-    from .retrieval import corpus_retriever
-
-    return Responder(corpus_retriever(catalog, embedder=embedder, weights=weights), k=k)
-
-
-def answer(question: str, sources: Sequence[Source] | None = None, *, catalog: Sequence[str] | None = None,
-           index: SourceIndex | None = None, k: int = 5, weights: Weights | None = None,
-           embedder: Embedder | None = None) -> Answer:
-    """Answer ``question`` from ``sources`` (default: the bundled corpus, the given catalog files, or ``index``).
-
-    With ``sources`` only those may be used: they are indexed in memory, and models that come
-    without a summary are enriched from the corpus card with the same paper, GitHub link or name.
-    ``index`` is an index of your own (``SourceIndex.build`` / ``SourceIndex.load``).
-    """
-    question = check_question(question)
-    embedder = embedder or default_embedder()
-    if index is not None:
-        responder = _index_responder(index, embedder, weights, k)
-        return responder.respond(responder.retriever.rank(question))
-    if sources is not None:
-        sources = _check_sources(sources)
-        responder = _prompt_responder(sources, embedder, weights, k)
-        return responder.respond(responder.retriever.rank(question), {s.id: "retrieved" for s in sources})
-    responder = _corpus_responder(catalog, embedder, weights, k)
-    return responder.respond(responder.retriever.rank(question))
-
-
-def answer_many(questions: Sequence[str], *, catalog: Sequence[str] | None = None, index: SourceIndex | None = None,
-                k: int = 5, weights: Weights | None = None, embedder: Embedder | None = None) -> list[Answer]:
-    """Answer many questions over the corpus (or catalog, or ``index``), embedding them in batches."""
-    embedder = embedder or default_embedder()
-    responder = _index_responder(index, embedder, weights, k) if index is not None else _corpus_responder(catalog, embedder, weights, k)
-    return [responder.respond(r) for r in responder.retriever.rank_many(list(questions))]
-
-
-def answer_prompt(text: str | ParsedPrompt, *, weights: Weights | None = None, embedder: Embedder | None = None) -> Answer:
-    """Answer a reference-format prompt document using only the sources it lists."""
-    parsed = text if isinstance(text, ParsedPrompt) else parse_prompt(text)
-    question = check_question(parsed.question)
-    embedder = embedder or default_embedder()
-    responder = _prompt_responder(list(parsed.sources), embedder, weights, len(parsed.sources))
-    listed: dict[str, ListedAs] = {s.id: parsed.role(s.id) for s in parsed.sources}  # type: ignore[misc]
-    result = responder.respond(responder.retriever.rank(question), listed)
-    if parsed.notes:
-        result = result.model_copy(update={"notes": (*result.notes, *parsed.notes)})
-    return result
-
-
-def _check_sources(sources: Sequence[Source]) -> list[Source]:
-    items = list(sources)
-    if not items:
-        raise InputError("no sources given: pass at least one Source, or None to use the corpus")
-    for i, item in enumerate(items):
-        if not isinstance(item, Source):
-            raise InputError(f"sources[{i}] is a {type(item).__name__}, not a cnaps_rag.Source")
-    ids = [s.id for s in items]
-    dup = next((i for i in ids if ids.count(i) > 1), None)
-    if dup is not None:
-        raise InputError(f"two sources share the id {dup!r}; give each source its own id")
-    return items
-
-
-def _prompt_responder(sources: Sequence[Source], embedder: Embedder, weights: Weights | None, k: int) -> Responder:
-    from .sources import corpus_cards
-
-    retriever = Retriever.for_sources(sources, cards=corpus_cards(), embedder=embedder, taxonomy=default_taxonomy(), weights=weights)
-    return Responder(retriever, k=k)
-
-
-__all__ = ["Answer", "Reference", "Responder", "TaskPart", "answer", "answer_many", "answer_prompt"]

@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING
 
-from .answering import Answer
-from .grounding import Statement
+from . import phrases
 
-Format = Literal["markdown", "text", "html"]
+if TYPE_CHECKING:  # render reads an Answer's attributes; it never imports the result types at run time
+    from .model import Answer, Format, Statement
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _FILES = {"markdown": "answer.md.j2", "text": "answer.txt.j2", "html": "answer.html.j2"}
 _QUESTION_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
@@ -36,7 +37,7 @@ def _environment(html: bool):  # -> jinja2.sandbox.SandboxedEnvironment, importe
     )
 
 
-def render(answer: Answer, fmt: Format = "markdown") -> str:
+def render(answer: "Answer", fmt: "Format" = "markdown") -> str:
     """Render ``answer`` in ``fmt`` ('markdown', 'text' or 'html')."""
     if fmt not in _FILES:
         raise ValueError(f"format must be one of {', '.join(_FILES)}, not {fmt!r}")
@@ -45,7 +46,7 @@ def render(answer: Answer, fmt: Format = "markdown") -> str:
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
-def _cite(answer: Answer, statement: Statement) -> str:
+def _cite(answer: "Answer", statement: "Statement") -> str:
     numbers = sorted({answer.number(s) for s in statement.sources})
     if not numbers:
         return statement.text
@@ -61,7 +62,7 @@ def _mermaid_label(text: str) -> str:
     return re.sub(r"[\[\]{}()<>\"|#;`\\]", " ", text).replace("\n", " ").strip()
 
 
-def _view(answer: Answer) -> dict[str, object]:
+def _view(answer: "Answer") -> dict[str, object]:
     workflows = []
     for flow in answer.workflow:
         steps = [{"label": n.label, "data_type": n.data_type, "text": _cite(answer, n.statement)} for n in flow.nodes]
@@ -91,17 +92,17 @@ def _view(answer: Answer) -> dict[str, object]:
             "number": ref.number,
             "name": ref.source.name,
             "role": ref.role,
-            "listed": {"recommended": "listed as a recommended model", "related": "listed as a related paper"}.get(ref.listed_as, ""),
+            "listed": phrases.LISTED.get(ref.listed_as, ""),
             "links": links,
             "why": _cite(answer, ref.why),
             "card": (ref.backing.card.title if ref.backing.card and ref.backing.card.title else ref.backing.name) if ref.backing else None,
         })
     return {
-        "question": _QUESTION_URL.sub("(link omitted)", answer.question),
+        "question": _QUESTION_URL.sub(phrases.QUESTION_LINK, answer.question),
         "abstained": answer.abstained,
-        "abstain_text": "The supplied sources do not cover this question.",
+        "abstain_text": phrases.NOT_COVERED,
         "task": [_cite(answer, s) for s in answer.task.statements],
         "workflows": workflows,
-        "no_workflow_text": "The supplied sources describe no model for this question, so there is no workflow to show.",
+        "no_workflow_text": phrases.NO_WORKFLOW,
         "references": references,
     }

@@ -16,11 +16,11 @@ from typing import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from .answering import Answer
-from .grounding import TEMPLATE_PHRASES, citable_text
-from .rendering import render
-from .sources import Source
-from .text import numbers
+from ..sources import Source, citable_text
+from ..text import numbers
+from .model import Answer
+from .phrases import TEMPLATE_PHRASES
+from .render import render
 
 _URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
 _CITATION = re.compile(r"\[(\d+)\]")

@@ -10,17 +10,16 @@ statement that the sources say nothing more.
 from __future__ import annotations
 
 import re
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from ..naming import ModelName
+from ..sources import Source, readable
+from ..affinity import source_label_columns
+from ..question import QuestionAnalysis
+from ..tasks import Taxonomy
+from ..text import split_sentences, with_article
+from . import phrases
+from .model import Evidence, Node, Statement, Workflow
 
-from .grounding import Evidence, Statement, source_evidence
-from .naming import ModelName, parse_model_name
-from .sources import Source
-from .tasks import QuestionAnalysis, Taxonomy, source_label_columns
-from .text import split_sentences, with_article
-
-NodeKind = Literal["input", "pre", "model", "post", "output"]
 _METHOD = re.compile(
     r"\b(propos\w*|introduc\w*|present\w*|network|architecture|module|layer|attention|transformer|diffusion|residual|"
     r"convolution\w*|encoder|decoder|consist\w*|based on|learn\w*|fram\w*work|pipeline|block|branch|generat\w*|"
@@ -29,41 +28,8 @@ _METHOD = re.compile(
 )
 
 
-class Node(BaseModel):
-    """One step of a workflow: what kind of step, its label, the data it handles and what happens there."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    kind: NodeKind
-    label: str
-    data_type: str | None = None
-    statement: Statement
-
-
-class Workflow(BaseModel):
-    """The workflow of one model: nodes in order (a chain), notes on variant and fit, and how much the sources said."""
-
-    model_config = ConfigDict(frozen=True)
-
-    source_id: str
-    model_name: str
-    coverage: Literal["card", "summary", "name"]
-    nodes: tuple[Node, ...]
-    notes: tuple[Statement, ...] = ()
-
-    @property
-    def edges(self) -> list[tuple[str, str]]:
-        """(from, to) node ids: each step feeds the next."""
-        return [(a.id, b.id) for a, b in zip(self.nodes, self.nodes[1:])]
-
-    def statements(self) -> list[Statement]:
-        """Every statement of the workflow, in reading order."""
-        return [n.statement for n in self.nodes] + list(self.notes)
-
-
 def _cite(source: Source, text: str, quotes: list[str], card: Source | None = None) -> Statement:
-    return Statement(text=text, sources=(source.id,), evidence=tuple(source_evidence(source, q, card) for q in quotes))
+    return Statement(text=text, sources=(source.id,), evidence=tuple(Evidence.of(source, q, card) for q in quotes))
 
 
 def _short_type(text: str | None, limit: int = 70) -> str | None:
@@ -75,8 +41,8 @@ def _short_type(text: str | None, limit: int = 70) -> str | None:
 
 def build_workflow(source: Source, card: Source | None, analysis: QuestionAnalysis, taxonomy: Taxonomy) -> Workflow:
     """The workflow of ``source`` (enriched from ``card`` when the supplied source had no text of its own)."""
-    effective = card if card is not None and not source.summary and source.card is None else source
-    name = parse_model_name(source.name, taxonomy.multi_token_labels)
+    effective = card if readable(source, card) is not source else source
+    name = taxonomy.parse_name(source.name)
     if effective.card is not None and effective.card.stages:
         return _from_card(source, effective, card if effective is card else None, name, analysis)
     if effective.summary:
@@ -178,7 +144,7 @@ def _from_name(source: Source, name: ModelName, analysis: QuestionAnalysis, taxo
         nodes.append(Node(id="input", kind="input", label="Input", data_type=task.input, statement=_cite(
             source, f"Its category ({label}) marks {source.name} as a {task.name} model, which takes {with_article(task.input)}.", [label])))
     nodes.append(Node(id="stage1", kind="model", label=source.name, statement=Statement(
-        text="The sources give this model's name and links only; they do not describe how it works.", template=True)))
+        text=phrases.NAME_ONLY, template=True)))
     if task is not None:
         nodes.append(Node(id="output", kind="output", label="Output", data_type=task.output, statement=_cite(
             source, f"As a {task.name} model it returns {with_article(task.output)}.", [label])))

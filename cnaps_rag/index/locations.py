@@ -1,27 +1,20 @@
-"""Where indexes live and which one a call uses: the default corpus, or a set of catalog files.
+"""Where an index lives: one directory per corpus or set of catalog files under the index root.
 
-Each corpus gets its own directory under the index root (``$CNAPS_RAG_INDEX``, else the
-repository's ``index/`` when running from a checkout, else ``~/.cache/cnaps_rag/index``).
-Opened indexes are kept for the life of the process, keyed by directory and model.
+The index root is ``$CNAPS_RAG_INDEX``, else the repository's ``index/`` in a checkout, else
+``~/.cache/cnaps_rag/index`` (see ``files.index_root``). A directory's name carries the inputs'
+paths and the embedding model's identity, so switching models never rebuilds another model's index.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import threading
 from pathlib import Path
 from typing import Sequence
 
-from .catalog import load_catalog
-from .embedding import Embedder, Progress, default_embedder
-from .errors import CorpusError
-from .index import SourceIndex, hash_inputs, index_root, open_index
-from .sources import default_corpus_dir, load_sources, slug
-from .tasks import Taxonomy, default_taxonomy
-
-_cache: dict[tuple, SourceIndex] = {}
-_lock = threading.Lock()
+from ..embedding import ModelIdentity
+from ..errors import CorpusError
+from ..files import index_root
+from ..sources import slug
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
@@ -32,62 +25,26 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     return sorted(p for p in sources_dir.rglob("*.json") if p.is_file())
 
 
-def corpus_index(
-    corpus_dir: str | os.PathLike[str] | None = None,
-    *,
-    embedder: Embedder | None = None,
-    taxonomy: Taxonomy | None = None,
-    rebuild: bool = False,
-    progress: Progress | None = None,
-    directory: str | os.PathLike[str] | None = None,
-    factory: str = "auto",
-) -> SourceIndex:
-    """The index of a corpus directory (default: the bundled corpus), built on first use and kept fresh."""
-    root = Path(corpus_dir) if corpus_dir is not None else default_corpus_dir()
-    files = corpus_files(root)
-    target = Path(directory) if directory is not None else index_root() / _directory_name("corpus", [root])
-    return _open(target, files, lambda: load_sources(root / "sources"), embedder, taxonomy, rebuild, progress, factory)
-
-
-def catalog_index(
-    paths: Sequence[str | os.PathLike[str]],
-    *,
-    embedder: Embedder | None = None,
-    taxonomy: Taxonomy | None = None,
-    rebuild: bool = False,
-    progress: Progress | None = None,
-    directory: str | os.PathLike[str] | None = None,
-    factory: str = "auto",
-) -> SourceIndex:
-    """The index of one or more catalog files, built on first use and rebuilt when a file changes."""
+def catalog_files(paths: Sequence[str | Path]) -> list[Path]:
+    """The catalog files named, each checked to be a readable file."""
     files = [Path(p) for p in paths]
     if not files:
         raise CorpusError("no catalog files given")
     for file in files:
+        if file.is_dir():
+            raise CorpusError(f"{file}: is a directory; name the catalog JSON file(s) inside it")
         if not file.is_file():
             raise CorpusError(f"{file}: no such catalog file")
-    target = Path(directory) if directory is not None else index_root() / _directory_name("catalog", files)
-    return _open(target, files, lambda: load_catalog(files).sources, embedder, taxonomy, rebuild, progress, factory)
+    return files
 
 
-def _open(target: Path, files: list[Path], load, embedder, taxonomy, rebuild, progress, factory: str = "auto") -> SourceIndex:
-    embedder = embedder or default_embedder()
-    taxonomy = taxonomy or default_taxonomy()
-    # A stat signature lets repeated calls skip re-hashing the inputs; any change of size or mtime re-checks.
-    stats = [(p, p.stat()) for p in files]
-    signature = tuple((str(p.resolve()), st.st_size, st.st_mtime_ns) for p, st in stats)
-    key = (str(target.resolve()), embedder.name, factory, signature)
-    with _lock:
-        cached = _cache.get(key)
-        if not rebuild and cached is not None and cached.manifest.taxonomy_sha256 == taxonomy.fingerprint:
-            return cached
-        index = open_index(target, load, inputs=hash_inputs(files), embedder=embedder, taxonomy=taxonomy,
-                           rebuild=rebuild, progress=progress, factory=factory)
-        _cache[key] = index
-        return index
-
-
-def _directory_name(kind: str, paths: Sequence[Path]) -> str:
+def index_directory(kind: str, paths: Sequence[Path], model: ModelIdentity) -> Path:
+    """The default directory of the index over ``paths`` for this embedding model."""
     resolved = [str(p.resolve()) for p in paths]
     digest = hashlib.sha256("\n".join(resolved).encode()).hexdigest()[:10]
-    return f"{kind}-{slug(paths[0].stem, limit=40)}-{digest}"
+    name = f"{kind}-{slug(paths[0].stem, limit=40)}-{digest}"
+    default_model = model.weights_sha256 is not None and model.name.endswith("all-MiniLM-L6-v2")
+    if not default_model:
+        # Another model gets its own directory instead of rebuilding the default one in place.
+        name += "-" + hashlib.sha256(model.model_dump_json().encode()).hexdigest()[:8]
+    return index_root() / name

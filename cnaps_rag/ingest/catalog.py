@@ -2,21 +2,18 @@
 
 The schema: ``Model Unique Name, Category, Detailed Category, Dataset, Paper, Github|GitHub,
 HuggingFace, Summary|Summary_update`` and, for papers, ``arxiv_id``. ``null`` and the string
-``"None"`` both mean absent. Duplicate names are kept under a suffixed id and reported.
+``"None"`` both mean absent. Loading files (and duplicates) is ``ingest.loaders``'s job; this
+module maps one record.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from ..errors import CorpusError
+from ..sources import Source, arxiv_id, slug, validate_source
 
-from .errors import CorpusError
-from .sources import Source, arxiv_id, load_sources, read_json, slug, validate_source
-
-_KNOWN = {
+KNOWN_FIELDS = {
     "Model Unique Name", "Model", "Category", "Detailed Category", "Dataset", "Paper",
     "Github", "GitHub", "HuggingFace", "Summary", "Summary_update", "arxiv_id",
 }
@@ -72,63 +69,3 @@ def source_from_catalog(record: dict[str, Any], where: str) -> Source:
         for ours, theirs in (("paper_url", "Paper"), ("github_url", "Github"), ("links.0.url", "HuggingFace")):
             message = message.replace(f"field '{ours}'", f"field '{theirs}'")
         raise CorpusError(message) from None
-
-
-class Catalog(BaseModel):
-    """Sources read from catalog files, with everything noticed on the way (duplicates, unknown fields)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    sources: tuple[Source, ...]
-    problems: tuple[str, ...] = ()
-
-
-def load_catalog(paths: Iterable[str | os.PathLike[str]]) -> Catalog:
-    """Load one or more catalog files (CNAPS schema or cnaps_rag's own) into one Catalog.
-
-    A name that appears twice is kept under the id ``<id>~2`` (and so on) and reported in
-    ``problems``; an exact repeat of a record is reported and kept once.
-    """
-    sources: list[Source] = []
-    problems: list[str] = []
-    by_id: dict[str, tuple[Source, str]] = {}
-    for path in paths:
-        file = Path(path)
-        if file.is_dir():
-            loaded = [(s, f"{file}: {s.name}") for s in load_sources(file)]
-        else:
-            loaded = list(_load_file(file, problems))
-        for source, where in loaded:
-            if source.id in by_id:
-                first, first_where = by_id[source.id]
-                if first.model_dump(exclude={"id"}) == source.model_dump(exclude={"id"}):
-                    problems.append(f"{where}: exact repeat of {first_where}; kept once")
-                    continue
-                n = 2
-                while f"{source.id}~{n}" in by_id:
-                    n += 1
-                renamed = source.model_copy(update={"id": f"{source.id}~{n}"})
-                problems.append(f"{where}: name {source.name!r} already used by {first_where}; kept as id {renamed.id!r}")
-                source = renamed
-            by_id[source.id] = (source, where)
-            sources.append(source)
-    return Catalog(sources=tuple(sources), problems=tuple(problems))
-
-
-def _load_file(file: Path, problems: list[str]) -> Iterable[tuple[Source, str]]:
-    data = read_json(file, "catalog file")
-    records = data if isinstance(data, list) else [data]
-    unknown: set[str] = set()
-    for index, record in enumerate(records):
-        where = f"{file}: record {index + 1}"
-        if not isinstance(record, dict):
-            raise CorpusError(f"{where}: expected a JSON object, got {type(record).__name__}")
-        if is_catalog_record(record):
-            where += f" ({record.get('Model Unique Name')})"
-            unknown |= set(record) - _KNOWN
-            yield source_from_catalog(record, where), where
-        else:
-            where += f" ({record.get('id') or record.get('name')})"
-            yield validate_source(record, where), where
-    if unknown:
-        problems.append(f"{file}: ignored unknown field(s) {', '.join(sorted(unknown))}")

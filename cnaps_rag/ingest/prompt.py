@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict
 
-from .errors import PromptError
-from .sources import Link, Source, arxiv_id, check_url, slug
+from ..errors import PromptError
+from ..sources import Link, Source, arxiv_id, check_url, slug
+from .loaders import deduplicate
 
 _QUESTION_MARKER = re.compile(
     r"^\W*(?:a\s+)?user\s+(?:has\s+)?ask(?:s|ed)?\b[^:]*:?\s*(?P<rest>.*)$|^\W*question\s*:\s*(?P<rest2>.*)$",
@@ -221,11 +222,7 @@ def _link(entry: _Entry, key: str) -> str | None:
 
 
 def _build(question: str, entries: list[_Entry]) -> ParsedPrompt:
-    sources: list[Source] = []
-    recommended: list[str] = []
-    related: list[str] = []
-    notes: list[str] = []
-    seen: dict[str, Source] = {}
+    pairs: list[tuple[Source, str]] = []
     for entry in entries:
         paper = _link(entry, "paper")
         links = [
@@ -247,18 +244,9 @@ def _build(question: str, entries: list[_Entry]) -> ParsedPrompt:
             category=entry.fields.get("category") or None,
             dataset=entry.fields.get("dataset") or None,
         )
-        if ident in seen:
-            if seen[ident].model_dump() == source.model_dump() or seen[ident].model_dump(exclude={"kind"}) == source.model_dump(exclude={"kind"}):
-                notes.append(f"line {entry.line}: {entry.name!r} is listed twice; used once")
-                continue
-            n = 2
-            while f"{ident}~{n}" in seen:
-                n += 1
-            source = source.model_copy(update={"id": f"{ident}~{n}"})
-            notes.append(f"line {entry.line}: a second, different {entry.name!r}; kept as {source.id!r}")
-        seen[source.id] = source
-        sources.append(source)
-        (recommended if entry.section == "recommended" else related).append(source.id)
-    return ParsedPrompt(
-        question=question, sources=tuple(sources), recommended=tuple(recommended), related=tuple(related), notes=tuple(notes)
-    )
+        pairs.append((source, f"line {entry.line}"))
+    kept, notes = deduplicate(pairs)
+    # The section an entry was listed in is its kind: recommended models, related papers.
+    recommended = tuple(s.id for s in kept if s.kind == "model")
+    related = tuple(s.id for s in kept if s.kind == "paper")
+    return ParsedPrompt(question=question, sources=tuple(kept), recommended=recommended, related=related, notes=tuple(notes))

@@ -3,20 +3,17 @@
 The best-ranked source always exists; whether it is *relevant* is a separate decision. A question
 is in scope when the top source is plainly about it: the question names it, or its embedding is
 close enough, or the question's task cues point at a task the source is labelled with. The
-thresholds were calibrated on labelled in-scope and out-of-scope questions (tests/data); the
-README reports both error rates.
+thresholds (``tuning.ScopeTuning``) were calibrated on labelled in-scope and out-of-scope
+questions (tests/data); the README reports both error rates.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from .retrieval import Hit, Ranking
-from .tasks import QuestionAnalysis
-
-DENSE_THRESHOLD = 0.42
-TASK_THRESHOLD = 0.2
-TASK_DENSE_FLOOR = 0.15
+from ..question import QuestionAnalysis
+from ..tuning import TUNING, ScopeTuning
+from .retriever import Hit, Ranking
 
 
 class Scope(BaseModel):
@@ -29,7 +26,7 @@ class Scope(BaseModel):
     relevant: tuple[str, ...] = ()
 
 
-def is_relevant(hit: Hit, analysis: QuestionAnalysis) -> bool:
+def is_relevant(hit: Hit, analysis: QuestionAnalysis, tuning: ScopeTuning = TUNING.scope) -> bool:
     """True when this hit, on its own, bears on the question.
 
     Any of: the question names it; its text is close to the question; the question speaks in
@@ -38,20 +35,20 @@ def is_relevant(hit: Hit, analysis: QuestionAnalysis) -> bool:
     """
     if hit.name > 0:
         return True
-    if hit.dense >= DENSE_THRESHOLD:
+    if hit.dense >= tuning.dense_threshold:
         return True
-    if hit.dense < TASK_DENSE_FLOOR:
+    if hit.dense < tuning.task_dense_floor:
         return False
-    if analysis.has_cues and hit.task >= TASK_THRESHOLD:
+    if analysis.has_cues and hit.task >= tuning.task_threshold:
         return True
     return any(task in analysis.cues for task in hit.labels)
 
 
-def judge_scope(ranking: Ranking) -> Scope:
+def judge_scope(ranking: Ranking, tuning: ScopeTuning = TUNING.scope) -> Scope:
     """In scope when at least one hit bears on the question; lists the ids of those that do."""
     if not ranking.hits:
         return Scope(in_scope=False, reason="no sources were supplied")
-    relevant = tuple(h.source.id for h in ranking.hits if is_relevant(h, ranking.analysis))
+    relevant = tuple(h.source.id for h in ranking.hits if is_relevant(h, ranking.analysis, tuning))
     if relevant:
         return Scope(in_scope=True, reason="the top source matches the question", relevant=relevant)
     top = ranking.hits[0]

@@ -1,0 +1,17 @@
+"""Every fixed sentence cnaps_rag writes in its own voice, in one place.
+
+Fixed phrases cite nothing (``verify`` accepts exactly these as uncited); sentence templates are
+filled with the question's words and the sources' text, and their result cites its sources.
+"""
+
+from __future__ import annotations
+
+NOT_COVERED = "The supplied sources do not cover this question."
+NO_WORKFLOW = "The supplied sources describe no model for this question, so there is no workflow to show."
+NAME_ONLY = "The sources give this model's name and links only; they do not describe how it works."
+NONE_BEARS = "No supplied source bears on this question; they are listed for completeness."
+
+TEMPLATE_PHRASES = frozenset({NOT_COVERED, NO_WORKFLOW, NAME_ONLY, NONE_BEARS})
+
+LISTED = {"recommended": "listed as a recommended model", "related": "listed as a related paper"}
+QUESTION_LINK = "(link omitted)"

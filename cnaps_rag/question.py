@@ -1,0 +1,104 @@
+"""What a question says about tasks: a probability per task, the cue phrases that fired, the scale asked for.
+
+A lay question rarely names its task ("my thumbnail came out sharp at 4x"). Its probabilities
+come from the taxonomy's cue phrases and from embedding similarity to each task's description
+and example questions, with the numbers in ``tuning.QuestionTuning``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from .tasks import Taxonomy
+from .tuning import TUNING, QuestionTuning
+
+# "I typed “a castle at dusk”": a quoted phrase handed to the AI means the input is text.
+_QUOTED_INPUT = re.compile(
+    r"\b(?:typed|typing|type|wrote|write|writing|entered|enter|asked for|requested|prompted|put in|gave it|input|used the prompt)"
+    r"\b[^\"“‘'.?!]{0,25}[\"“‘]",
+    re.IGNORECASE,
+)
+
+_SCALE_DIGITS = re.compile(
+    r"(?<![\d.])(\d{1,2}(?:\.\d+)?)\s*(?:[x×]|times|fold)(?![a-z])|(?<![a-z])[x×]\s?(\d{1,2})(?![\d.])", re.IGNORECASE
+)
+_SCALE_WORDS = re.compile(
+    r"\b(twice|doubled?|tripled?|quadrupled?)\b|\b(two|three|four|eight)\s+times\b", re.IGNORECASE
+)
+_WORD_VALUES = {"twice": 2, "double": 2, "doubled": 2, "triple": 3, "tripled": 3, "quadruple": 4, "quadrupled": 4,
+                "two": 2, "three": 3, "four": 4, "eight": 8}
+
+
+def question_scale(question: str, max_scale: float = TUNING.question.max_scale) -> tuple[float | None, str | None]:
+    """The enlargement factor a question asks for and its verbatim spelling ('4×' -> (4.0, '4×')), if any."""
+    match = _SCALE_DIGITS.search(question)
+    if match:
+        value = float(match.group(1) or match.group(2))
+        if 1 < value <= max_scale:
+            return value, match.group(0).strip()
+    match = _SCALE_WORDS.search(question)
+    if match:
+        word = (match.group(1) or match.group(2)).lower()
+        return float(_WORD_VALUES[word]), match.group(0)
+    return None, None
+
+
+class QuestionAnalysis(BaseModel):
+    """What a question says about tasks: a probability per task, the cues that fired, the scale asked for."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question: str
+    task_ids: tuple[str, ...]
+    probabilities: tuple[float, ...]
+    similarities: tuple[float, ...]
+    cues: dict[str, tuple[str, ...]]
+    scale: float | None = None
+    scale_text: str | None = None
+    text_input: bool = False
+
+    def top(self, k: int = 3) -> list[tuple[str, float]]:
+        """The k most probable tasks with their probabilities."""
+        order = np.argsort(self.probabilities)[::-1][:k]
+        return [(self.task_ids[i], float(self.probabilities[i])) for i in order]
+
+    @property
+    def has_cues(self) -> bool:
+        """True when the question speaks in task terms: a taxonomy phrase, an enlargement factor or a quoted prompt."""
+        return any(self.cues.values()) or self.scale is not None or self.text_input
+
+
+def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndarray, task_vectors: np.ndarray,
+                     tuning: QuestionTuning = TUNING.question) -> QuestionAnalysis:
+    """Score every task for ``question`` from its cue phrases and its embedding similarity to each task."""
+    similarities = taxonomy.task_similarity(task_vectors @ question_vector)
+    matcher = taxonomy.matcher(tuning)
+    cue_scores = matcher.scores(question)
+    scale, scale_text = question_scale(question, tuning.max_scale)
+    if scale is not None:
+        cue_scores = cue_scores + tuning.scale_cue * taxonomy.scale_cue_mask(scale)
+    logits = similarities / tuning.task_temperature + tuning.cue_weight * (1.0 - np.exp(-cue_scores))
+    text_input = bool(_QUOTED_INPUT.search(question))
+    if text_input:
+        logits = logits + tuning.text_input_bonus * taxonomy.text_input_mask
+    logits -= logits.max()
+    probabilities = np.exp(logits)
+    probabilities /= probabilities.sum()
+    cues: dict[str, list[str]] = {}
+    for column, phrase, _ in matcher.match(question):
+        bucket = cues.setdefault(taxonomy.ids[column], [])
+        if phrase not in bucket:
+            bucket.append(phrase)
+    return QuestionAnalysis(
+        question=question,
+        task_ids=tuple(taxonomy.ids),
+        probabilities=tuple(float(p) for p in probabilities),
+        similarities=tuple(float(s) for s in similarities),
+        cues={k: tuple(v) for k, v in cues.items()},
+        scale=scale,
+        scale_text=scale_text,
+        text_input=text_input,
+    )

@@ -1,0 +1,239 @@
+"""The ranking signals: a registry of name -> function, fused with the weights in ``tuning.Weights``.
+
+Each signal answers one question about a source and a question. *dense*: does the source talk
+about the same thing? *lexical*: does it use the question's exact words ('SwinIR', 'JPEG', 'x4')?
+*task*: is it about the task the question implies? *name*: does the question name it? *variant*:
+do the settings in its Category-Architecture-Variant name (x4, Jpeg40, Noise25) fit? *prior*: is
+its family one the catalog covers widely? *model*: is it a model rather than a paper?
+
+To add a signal: write a function of a ``Context`` here, decorate it with ``@signal("name")``, and
+give ``tuning.Weights`` a field of the same name (a test holds the two to the same names).
+Anything a signal needs per index is computed once in ``IndexFeatures``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..index import SourceIndex
+from ..sources import Source, family_keys
+from ..affinity import source_label_columns
+from ..question import QuestionAnalysis
+from ..tasks import Taxonomy
+from ..text import STOPWORDS, stems
+from ..tuning import Tuning
+
+
+@dataclass(frozen=True)
+class IndexFeatures:
+    """What the signals read per source of one index, computed once per retriever."""
+
+    labels: list[tuple[str, ...]]
+    token_rows: dict[str, list[int]]
+    convention: np.ndarray
+    scale: np.ndarray
+    levels: dict[str, np.ndarray]
+    family: np.ndarray
+    prior: np.ndarray
+    is_model: np.ndarray
+
+    @classmethod
+    def of(cls, index: SourceIndex, taxonomy: Taxonomy) -> "IndexFeatures":
+        """Compute the features of every source of ``index``."""
+        names = [taxonomy.parse_name(s.name) for s in index.sources]
+        token_rows: dict[str, list[int]] = {}
+        for row, source in enumerate(index.sources):
+            for token in distinctive_tokens(source.name):
+                token_rows.setdefault(token, []).append(row)
+        nan = float("nan")
+        family = families(index.sources)
+        return cls(
+            labels=[tuple(taxonomy.ids[c] for c in source_label_columns(s, taxonomy)) for s in index.sources],
+            token_rows=token_rows,
+            convention=np.array([n.follows_convention for n in names], dtype=bool),
+            scale=np.array([n.scale if n.scale is not None else nan for n in names], dtype=np.float32),
+            levels={setting.name: np.array([n.levels.get(setting.name, nan) for n in names], dtype=np.float32)
+                    for _, setting in taxonomy.settings},
+            family=family,
+            prior=family_prior(family),
+            is_model=np.array([s.kind == "model" for s in index.sources], dtype=np.float32),
+        )
+
+
+@dataclass
+class Context:
+    """One question against one index's candidate rows: what every signal may read."""
+
+    question: str
+    vector: np.ndarray
+    analysis: QuestionAnalysis
+    rows: np.ndarray
+    index: SourceIndex
+    features: IndexFeatures
+    taxonomy: Taxonomy
+    tuning: Tuning
+    cache: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+Signal = Callable[[Context], np.ndarray]
+SIGNALS: dict[str, Signal] = {}
+
+
+def signal(name: str) -> Callable[[Signal], Signal]:
+    """Register a signal under ``name`` (the name of its weight in ``tuning.Weights``)."""
+
+    def register(fn: Signal) -> Signal:
+        SIGNALS[name] = fn
+        return fn
+
+    return register
+
+
+def compute(ctx: Context) -> dict[str, np.ndarray]:
+    """Every registered signal over the context's rows, in registry order."""
+    return {name: fn(ctx) for name, fn in SIGNALS.items()}
+
+
+def fuse(components: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
+    """The weighted sum of the components, added in registry order."""
+    fused = None
+    for name, values in components.items():
+        term = weights[name] * values
+        fused = term if fused is None else fused + term
+    assert fused is not None
+    return fused
+
+
+@signal("dense")
+def dense(ctx: Context) -> np.ndarray:
+    """Cosine of the question and each source vector."""
+    return ctx.index.vectors_for(ctx.rows) @ ctx.vector
+
+
+@signal("lexical")
+def lexical(ctx: Context) -> np.ndarray:
+    """BM25 over stemmed words, normalised by the question's total idf."""
+    if len(ctx.rows) * 4 < len(ctx.index):
+        return ctx.index.lexical.normalized_rows(ctx.question, ctx.rows)
+    return ctx.index.lexical.normalized(ctx.question)[ctx.rows]
+
+
+@signal("task")
+def task(ctx: Context) -> np.ndarray:
+    """The question's task probabilities dotted with each source's task affinities."""
+    probabilities = np.asarray(ctx.analysis.probabilities, dtype=np.float32)
+    return ctx.index.affinity[ctx.rows] @ probabilities
+
+
+@signal("name")
+def name(ctx: Context) -> np.ndarray:
+    """1 for a source the question names by a distinctive token of its name, else 0."""
+    named = {r for t in question_tokens(ctx.question) for r in ctx.features.token_rows.get(t, ())}
+    if not named:
+        return np.zeros(len(ctx.rows), dtype=np.float32)
+    return np.fromiter((r in named for r in ctx.rows.tolist()), dtype=np.float32, count=len(ctx.rows))
+
+
+@signal("variant")
+def variant(ctx: Context) -> np.ndarray:
+    """How well the settings in each name fit the question, in [-1, 1]; 0 when nothing bears on it.
+
+    A matching scale (x4 for "4×") scores +scale_match and a different one -scale_match. For each
+    taxonomy setting (JPEG quality, noise level) whose task the question's cues name, a model scores
+    best at the level the wording suggests ("heavy" -> the setting's heavy level).
+    """
+    tuning, features, rows, analysis = ctx.tuning.variants, ctx.features, ctx.rows, ctx.analysis
+    score = np.zeros(len(rows), dtype=np.float32)
+    convention = features.convention[rows]
+    if not convention.any():
+        return score
+    if analysis.scale is not None:
+        scale = features.scale[rows]
+        known = ~np.isnan(scale)
+        score[known] += np.where(np.abs(scale[known] - analysis.scale) < 1e-6, tuning.scale_match, -tuning.scale_match)
+    intensity = ctx.taxonomy.intensity_of(ctx.question)
+    for task_id, setting in ctx.taxonomy.settings:
+        if task_id not in analysis.cues:
+            continue
+        levels = features.levels[setting.name][rows]
+        known = ~np.isnan(levels)
+        target = setting.heavy if intensity == "heavy" else setting.light if intensity == "light" else setting.usual
+        score[known] += tuning.setting_base - np.abs(levels[known] - target) / tuning.setting_spread
+    return np.clip(np.where(convention, score, 0.0), -1.0, 1.0).astype(np.float32)
+
+
+@signal("prior")
+def prior(ctx: Context) -> np.ndarray:
+    """log(family size) / log(largest family size)."""
+    return ctx.features.prior[ctx.rows]
+
+
+@signal("model")
+def model(ctx: Context) -> np.ndarray:
+    """1 for a model, 0 for a paper: the product recommends models; papers support them."""
+    return ctx.features.is_model[ctx.rows]
+
+
+def families(sources: Sequence[Source]) -> np.ndarray:
+    """A family number per source: entries sharing a paper link or a summary are one family (union-find)."""
+    parent = list(range(len(sources)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[str, int] = {}
+    for i, source in enumerate(sources):
+        for key in sorted(family_keys(source)):
+            if key.startswith("name:"):
+                continue
+            if key in first:
+                parent[find(i)] = find(first[key])
+            else:
+                first[key] = i
+    return np.array([find(i) for i in range(len(sources))], dtype=np.int64)
+
+
+def family_prior(family: np.ndarray) -> np.ndarray:
+    """log(family size) / log(largest family size): a small prior for families a catalog covers widely.
+
+    When a question cannot tell families apart, the one the catalog holds more variants of is the
+    likelier intent; the weight is small enough to break near-ties only.
+    """
+    if len(family) == 0:
+        return np.zeros(0, dtype=np.float32)
+    _, inverse, counts = np.unique(family, return_inverse=True, return_counts=True)
+    sizes = counts[inverse].astype(np.float32)
+    largest = float(sizes.max())
+    if largest <= 1.0:
+        return np.zeros(len(family), dtype=np.float32)
+    return (np.log(sizes) / np.log(largest)).astype(np.float32)
+
+
+def distinctive_tokens(source_name: str) -> set[str]:
+    """Name tokens a question would only contain if it named this source.
+
+    CamelCase and digit-bearing tokens ('SwinIR', 'ResNet50') match in any case, after stemming.
+    All-capital acronyms match only as written ('BAGS' is a name, 'bags' in a question is not),
+    and are returned with a leading '=' to mark that.
+    """
+    found = set()
+    for raw in re.split(r"[\s\-_:/,()]+", source_name):
+        if len(raw) < 3 or raw.lower() in STOPWORDS or raw.lower() == "huggingface":
+            continue
+        if raw.isupper() and raw.isalpha():
+            found.add("=" + raw)
+        elif re.search(r"[A-Z].*[A-Z]|[a-z][A-Z]|\d", raw[1:] if raw[:1].isupper() else raw):
+            found.update(t for t in stems(raw) if len(t) >= 3 and not re.fullmatch(r"\d+x?", t))
+    return found
+
+
+def question_tokens(question: str) -> set[str]:
+    """The keys a question offers for name matching: its stems, and its all-capital words marked with '='."""
+    return set(stems(question)) | {"=" + w for w in re.findall(r"\b[A-Z]{3,}\b", question)}
