@@ -17,17 +17,37 @@ from .tuning import TUNING, IndexRecipe
 
 
 def source_label_columns(source: Source, taxonomy: Taxonomy) -> list[int]:
-    """Task columns a source is labelled with: its card's tasks, its category, its name's category."""
+    """Task columns a source is labelled with, most specific evidence first.
+
+    1. its category and its name's category, when the label names one task ('SISR', 'Denoise');
+    2. a released-level token in its name ('Jpeg40' marks JPEG artifact removal);
+    3. else its card's tasks — within the tasks an umbrella label allows ('Restoration' covers
+       super-resolution, denoising, JPEG repair, deblurring and face restoration), so a family
+       card does not relabel a variant its name already places;
+    4. else, for an umbrella label, the umbrella's tasks its own text mentions, or all of them.
+    """
+    name = taxonomy.parse_name(source.name)
+    labels = [label for label in (source.category, name.category) if label]
     columns: list[int] = []
-    if source.card:
-        for task_id in source.card.tasks:
-            if task_id in taxonomy.ids:
-                columns.append(taxonomy.ids.index(task_id))
-    for label in (source.category, taxonomy.parse_name(source.name).category):
+    for label in labels:
         column = taxonomy.index_for_label(label)
         if column is not None and column not in columns:
             columns.append(column)
-    return columns
+    for task_id, setting in taxonomy.settings:
+        if setting.name in name.levels and taxonomy.ids.index(task_id) not in columns:
+            columns.append(taxonomy.ids.index(task_id))
+    if columns:
+        return columns
+    allowed = {c for label in labels for c in taxonomy.columns_for_label(label)}
+    card_tasks = [taxonomy.ids.index(t) for t in (source.card.tasks if source.card else ()) if t in taxonomy.ids]
+    within = [c for c in card_tasks if not allowed or c in allowed]
+    if within:
+        return within
+    if allowed:
+        mentioned = taxonomy.matcher().scores(_keyword_text(source), kinds=("keyword",))
+        hits = [c for c in sorted(allowed) if mentioned[c] > 0]
+        return hits or sorted(allowed)
+    return card_tasks
 
 
 def source_task_affinity(sources: Sequence[Source], taxonomy: Taxonomy, source_vectors: np.ndarray,

@@ -8,22 +8,26 @@ name changes, a plain-words gist and the mechanisms that explain what users noti
 
 A card matches a listed model only on something specific to it: a name pattern, its GitHub
 repository, its Hugging Face repository or its arXiv id. When several cards match, the most
-specific match wins (see ``resolve``); ``check_cards`` finds the conflicts.
+specific match wins (see ``resolve``); ``cards_check`` finds the conflicts.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable, Literal, Sequence
+from typing import TYPE_CHECKING, Iterable, Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import CorpusError
 from .files import default_corpus_dir, read_json
+
+if TYPE_CHECKING:
+    from .sources import Source
 
 StageKind = Literal["pre", "model", "post"]
 MatchKind = Literal["name", "pattern", "huggingface", "github", "arxiv"]
@@ -169,6 +173,20 @@ class ModelCard(BaseModel):
         parts += list(self.facts)
         return "\n".join(p for p in parts if p)
 
+    def as_source(self) -> "Source":
+        """The card as a backing Source: cited through the listed model, never shown with links of its own."""
+        from .sources import Card, Source, Stage, Variant
+
+        card = Card(
+            title=self.title or self.name, tasks=self.tasks, input=self.input.data, output=self.output,
+            stages=tuple(Stage(name=s.name, text=s.text, kind=s.kind, id=s.id, after=self.parents(s), branch=s.branch)
+                         for s in self.stages),
+            variants=tuple(Variant(token=v.token, text=v.text) for v in self.variants),
+            facts=self.facts, library_id=self.id, gist=self.gist, why_it_works=self.why_it_works,
+            user_inputs=self.input.user,
+        )
+        return Source(id="card:" + self.id.replace("_", "-"), kind="model", name=self.name, card=card)
+
     @cached_property
     def github_keys(self) -> tuple[str, ...]:
         """The card's GitHub links as matching keys (owner/repo[/path], lowercase)."""
@@ -230,13 +248,57 @@ class CardLibrary:
     def __init__(self, cards: Sequence[ModelCard]) -> None:
         self.cards = tuple(cards)
         self.by_id = {c.id: c for c in self.cards}
+        self._sources: dict[str, "Source"] = {}
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 over every card: part of an index's identity, since cards shape what is indexed."""
+        digest = hashlib.sha256()
+        for card in sorted(self.cards, key=lambda c: c.id):
+            digest.update(card.model_dump_json().encode())
+        return digest.hexdigest()
+
+    def backing(self, source: "Source") -> "Source | None":
+        """The backing Source of the card a listed model resolves to, or None (papers get no card)."""
+        if source.kind != "model":
+            return None
+        found = self.resolve(source.name, paper_url=source.paper_url, github_url=source.github_url,
+                             links=[link.url for link in source.links])
+        if found is None:
+            return None
+        card = found[0]
+        if card.id not in self._sources:
+            self._sources[card.id] = card.as_source()
+        return self._sources[card.id]
 
     def __len__(self) -> int:
         return len(self.cards)
 
+    @cached_property
+    def _lookup(self) -> dict[str, dict]:
+        """Indexes over the cards: exact names, compiled patterns, repositories and arXiv ids."""
+        names: dict[str, list[tuple[ModelCard, str]]] = {}
+        github: dict[str, list[tuple[ModelCard, str]]] = {}
+        huggingface: dict[str, list[tuple[ModelCard, str]]] = {}
+        arxiv: dict[str, list[ModelCard]] = {}
+        patterns = []
+        for card in self.cards:
+            for known in card.known_names:
+                names.setdefault(known.lower(), []).append((card, known))
+            for key in card.github_keys:
+                github.setdefault(key, []).append((card, key))
+            for repo in card.huggingface:
+                huggingface.setdefault(repo.lower(), []).append((card, repo))
+            for ident in card.arxiv:
+                arxiv.setdefault(ident, []).append(card)
+            for pattern in card.patterns:
+                patterns.append((card, pattern, re.compile(fnmatch.translate(pattern.lower()))))
+        return {"names": names, "github": github, "huggingface": huggingface, "arxiv": arxiv, "patterns": patterns}
+
     def matches(self, name: str, *, paper_url: str | None = None, github_url: str | None = None,
                 links: Iterable[str] = ()) -> list[CardMatch]:
         """Every card that could describe this model, strongest evidence first."""
+        lookup = self._lookup
         found: dict[str, CardMatch] = {}
 
         def offer(card: ModelCard, kind: MatchKind, key: str, extra: int) -> None:
@@ -245,26 +307,27 @@ class CardLibrary:
                 found[card.id] = match
 
         lowered = name.strip().lower()
-        wanted_github = github_key(github_url)
-        wanted_arxiv = arxiv_key(paper_url)
+        for card, known in lookup["names"].get(lowered, ()):
+            offer(card, "name", known, len(known))
+        for card, pattern, compiled in lookup["patterns"]:
+            if compiled.match(lowered):
+                offer(card, "pattern", pattern, _literal_length(pattern))
         wanted_hf = {k for k in (huggingface_key(u) for u in links) if k}
         if "/" in lowered and huggingface_key(lowered):
             wanted_hf.add(huggingface_key(lowered) or "")
-        for card in self.cards:
-            for known in card.known_names:
-                if known.lower() == lowered:
-                    offer(card, "name", known, len(known))
-            for pattern in card.patterns:
-                if fnmatch.fnmatchcase(lowered, pattern.lower()):
-                    offer(card, "pattern", pattern, _literal_length(pattern))
-            for repo in card.huggingface:
-                if repo.lower() in wanted_hf:
-                    offer(card, "huggingface", repo, len(repo))
-            if wanted_github:
-                for key in card.github_keys:
-                    if wanted_github == key or wanted_github.startswith(key + "/"):
-                        offer(card, "github", key, len(key))
-            if wanted_arxiv and wanted_arxiv in card.arxiv:
+        for repo in wanted_hf:
+            for card, key in lookup["huggingface"].get(repo, ()):
+                offer(card, "huggingface", key, len(key))
+        wanted_github = github_key(github_url)
+        if wanted_github:
+            parts = wanted_github.split("/")
+            for end in range(2, len(parts) + 1):
+                prefix = "/".join(parts[:end])
+                for card, key in lookup["github"].get(prefix, ()):
+                    offer(card, "github", key, len(key))
+        wanted_arxiv = arxiv_key(paper_url)
+        if wanted_arxiv:
+            for card in lookup["arxiv"].get(wanted_arxiv, ()):
                 offer(card, "arxiv", wanted_arxiv, 0)
         return sorted(found.values(), key=lambda m: (-m.strength, m.card_id))
 
@@ -302,46 +365,3 @@ def load_cards(directory: str | os.PathLike[str] | None = None) -> CardLibrary:
         seen[card.id] = file
         cards.append(card)
     return CardLibrary(cards)
-
-
-def check_cards(library: CardLibrary, task_ids: Iterable[str], extra_names: Iterable[str] = ()) -> list[str]:
-    """Every problem a card author should fix, as sentences; empty when the library is sound.
-
-    Checks: tasks exist in the taxonomy; no two cards share a pattern, GitHub key, Hugging Face
-    repository or arXiv id; every pattern matches a known name; every variant token occurs in a
-    known name; every known name (and every name in ``extra_names``) resolves to exactly one
-    card at the top strength.
-    """
-    problems: list[str] = []
-    tasks = set(task_ids)
-    owners: dict[tuple[str, str], str] = {}
-    for card in library.cards:
-        for task in card.tasks:
-            if task not in tasks:
-                problems.append(f"card {card.id}: unknown task {task!r}")
-        keys = [("pattern", p.lower()) for p in card.patterns] + [("github", k) for k in card.github_keys]
-        keys += [("huggingface", h.lower()) for h in card.huggingface] + [("arxiv", a) for a in card.arxiv]
-        keys += [("name", n.lower()) for n in card.known_names]
-        for key in keys:
-            if key in owners and owners[key] != card.id:
-                problems.append(f"card {card.id}: {key[0]} {key[1]!r} is also claimed by card {owners[key]}")
-            owners.setdefault(key, card.id)
-        names = [n.lower() for n in card.known_names]
-        for pattern in card.patterns:
-            if names and not any(fnmatch.fnmatchcase(n, pattern.lower()) for n in names):
-                problems.append(f"card {card.id}: pattern {pattern!r} matches none of its known_names")
-        for variant in card.variants:
-            if not any(variant.token.lower() in n for n in names):
-                problems.append(f"card {card.id}: variant token {variant.token!r} occurs in none of its known_names")
-        for name in card.known_names:
-            resolved = library.resolve(name)
-            if resolved is None or resolved[0].id != card.id:
-                other = resolved[0].id if resolved else "no card"
-                problems.append(f"card {card.id}: its known name {name!r} resolves to {other}")
-    for name in extra_names:
-        matches = library.matches(name)
-        if not matches:
-            problems.append(f"model {name!r} resolves to no card")
-        elif len(matches) > 1 and matches[0].strength == matches[1].strength:
-            problems.append(f"model {name!r} matches {matches[0].card_id} and {matches[1].card_id} equally")
-    return problems

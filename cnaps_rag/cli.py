@@ -1,4 +1,4 @@
-"""The ``cnaps-rag`` command line: ask, prompt, index build/info, eval and bench.
+"""The ``cnaps-rag`` command line: ask, prompt, index build/info, eval, serve and bench.
 
 Exit codes: 0 answered, 2 bad input (a one-line message on stderr, no traceback), 3 abstained
 (the supplied sources do not cover the question), 1 anything else that went wrong.
@@ -32,11 +32,16 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--format", choices=("markdown", "text", "json", "html"), default="markdown",
                        help="how to print the answer (default: markdown)")
 
+    def store_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--store", metavar="URI", help="keep indexes in this PostgreSQL + pgvector database "
+                       "(postgresql://user@host:5432/db; password from PGPASSWORD) instead of on disk")
+
     ask = sub.add_parser("ask", help="answer a question from the corpus or from catalog files")
     ask.add_argument("question", nargs="?", help="the question, in quotes")
     ask.add_argument("--catalog", nargs="+", metavar="FILE", help="catalog file(s) to recommend models from")
     ask.add_argument("-k", type=int, default=5, help="how many sources to list (default: 5)")
     output_options(ask)
+    store_option(ask)
 
     prompt = sub.add_parser("prompt", help="answer a prompt document in the reference format (FILE, or - for stdin)")
     prompt.add_argument("file", help="the prompt file, or - to read standard input")
@@ -48,20 +53,50 @@ def _parser() -> argparse.ArgumentParser:
         p = index_sub.add_parser(name, help=text)
         p.add_argument("--catalog", nargs="+", metavar="FILE", help="index these catalog files instead of the corpus")
         p.add_argument("--corpus", metavar="DIR", help="index this corpus directory instead of the bundled one")
-        p.add_argument("--index", metavar="DIR", help="where the index lives (default: chosen from the inputs)")
+        p.add_argument("--index", metavar="DIR", help="where the index lives (default: chosen from the inputs; "
+                       "with --store, its last part names the index in the database)")
+        store_option(p)
         if name == "build":
             p.add_argument("--factory", default="auto",
                            help="FAISS index factory: auto (exact up to 20,000 sources, HNSW32 above), Flat, HNSW32, IVF1024,Flat …")
 
     ev = sub.add_parser("eval", help="evaluate recommendation quality against the plain dense retriever")
-    ev.add_argument("--catalog", nargs="+", metavar="FILE", required=True, help="catalog file(s)")
-    ev.add_argument("--queries", required=True, metavar="FILE", help="JSON list of {Model Unique Name, Query*} objects")
-    ev.add_argument("--json", metavar="OUT", help="write per-question results to this JSON file")
+    ev.add_argument("--catalog", nargs="+", metavar="FILE", help="catalog file(s)")
+    ev.add_argument("--queries", nargs="+", metavar="FILE",
+                    help="JSON list of {Model Unique Name, Query*} objects (with --prompts: one prompt set per file)")
+    ev.add_argument("--json", metavar="OUT", help="write per-question (per-prompt) results to this JSON file")
+    store_option(ev)
+    ev.add_argument("--prompts", action="store_true",
+                    help="evaluate answers to reference-format prompts built from --catalog and --queries, and --logged")
+    ev.add_argument("--logged", metavar="DIR", help="with --prompts: a directory of logged prompts (*.json, query_text)")
+    ev.add_argument("--seed", type=int, default=0, help="with --prompts: the seed of the prompt construction (default 0)")
+    ev.add_argument("--write-prompts", metavar="DIR",
+                    help="with --prompts: write the prompts as DIR/<set>/<NNN-target>.txt for `cnaps-rag prompt`, and stop")
+
+    serve = sub.add_parser("serve", help="serve answers over HTTP (POST /answer, /prompt, /retrieve, /verify; page at /)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument("--catalog", nargs="+", metavar="FILE", help="catalog file(s) to recommend models from")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1; share indexes with --store)")
+    store_option(serve)
+
+    cards = sub.add_parser("cards", help="check the model card library, or show which card a model name resolves to")
+    cards_sub = cards.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = cards_sub.add_parser("check", help="schema, duplicates, patterns, stage graphs, variant tokens")
+    check.add_argument("--catalog", nargs="+", metavar="FILE", help="also check that every model of these catalogs resolves")
+    show = cards_sub.add_parser("show", help="which card a model resolves to, and why")
+    show.add_argument("name", help="the model's name as a recommender lists it")
+    show.add_argument("--paper", metavar="URL", help="its paper link, if listed")
+    show.add_argument("--github", metavar="URL", help="its GitHub link, if listed")
 
     bench = sub.add_parser("bench", help="run the performance benchmark and print the table")
     bench.add_argument("--quick", action="store_true", help="a small, fast run (the CI smoke test)")
+    bench.add_argument("--serve", action="store_true",
+                       help="load-test `cnaps-rag serve` on loopback with 1, 8 and 32 concurrent clients instead")
     bench.add_argument("--scale", type=int, default=100_000, help="sources in the synthetic scale test (default 100000)")
     bench.add_argument("--ann-vectors", type=int, default=1_000_000, help="vectors in the approximate-index recall test")
+    for each in (*sub.choices.values(), *index_sub.choices.values(), *cards_sub.choices.values()):
+        each.epilog = EXIT_CODES
     return parser
 
 
@@ -81,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args)
     except CnapsError as exc:
-        print(f"cnaps-rag: error: {exc}", file=sys.stderr)
+        print(f"cnaps-rag: error: {' '.join(str(exc).splitlines())}", file=sys.stderr)
         return outcome(exc)[0]
     except KeyboardInterrupt:
         print("cnaps-rag: interrupted", file=sys.stderr)
@@ -92,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "ask":
-        from .engine import answer
+        from .engine import default_engine
 
         if args.question is None and args.catalog:
             # `ask --catalog FILE… "question"`: the list option swallowed the question; take it back.
@@ -102,19 +137,31 @@ def _run(args: argparse.Namespace) -> int:
 
             raise InputError("ask needs a question (and, with --catalog, at least one catalog file before it)")
 
-        return _print_answer(answer(args.question, catalog=args.catalog, k=args.k), args.format)
+        engine = default_engine().variant(store=args.store)
+        _check_argument(args.question, "the question")
+        return _print_answer(engine.answer(args.question, catalog=args.catalog, k=args.k), args.format)
     if args.command == "prompt":
         from .engine import answer_prompt
 
-        return _print_answer(answer_prompt(_read_text(args.file)), args.format)
+        from .ingest import parse_prompt
+
+        where = "standard input" if args.file == "-" else args.file
+        return _print_answer(answer_prompt(parse_prompt(_read_text(args.file), where=where)), args.format)
     if args.command == "index":
         return _index(args)
     if args.command == "eval":
         from .evaluation import evaluate, write_results
 
+        if args.prompts:
+            return _eval_prompts(args)
+        if not args.catalog or not args.queries or len(args.queries) != 1 or args.logged or args.write_prompts:
+            from .errors import InputError
+
+            raise InputError("eval needs --catalog FILE… and one --queries FILE "
+                             "(--logged, --write-prompts and several --queries files go with --prompts)")
         if args.json:
             _check_writable(Path(args.json))
-        report = evaluate(args.catalog, args.queries)
+        report = evaluate(args.catalog, args.queries[0], store=args.store)
         print(report.table())
         for line in report.skipped:
             print(f"skipped: {line}", file=sys.stderr)
@@ -122,6 +169,20 @@ def _run(args: argparse.Namespace) -> int:
             write_results(report, args.json)
             print(f"per-question results written to {args.json}", file=sys.stderr)
         return EXIT_OK
+    if args.command == "serve":
+        from .serve import run
+
+        run(host=args.host, port=args.port, catalog=args.catalog, store=args.store, workers=args.workers)
+        return EXIT_OK
+    if args.command == "bench" and args.serve:
+        from .serve_bench import run_serve_benchmark
+
+        print(run_serve_benchmark(quick=args.quick))
+        return EXIT_OK
+    if args.command == "cards":
+        from .cards_check import cards_command
+
+        return cards_command(args)
     if args.command == "bench":
         from .bench import run_benchmark
 
@@ -131,9 +192,32 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _print_answer(result, fmt: str) -> int:
-    text = result.model_dump_json(indent=2) if fmt == "json" else result.render(fmt)
+    from .answering.render import render
+
+    text = render(result, fmt)  # JSON too goes through the link policy
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return EXIT_ABSTAINED if result.abstained else EXIT_OK
+
+
+def _eval_prompts(args: argparse.Namespace) -> int:
+    """``eval --prompts``: build (or read) the prompt sets, then write them out or answer and score them."""
+    from .prompt_eval import evaluate_prompts, prompt_sets, write_prompt_results, write_prompts
+
+    if args.json:
+        _check_writable(Path(args.json))
+    sets, skipped = prompt_sets(args.catalog, args.queries, args.logged, seed=args.seed)
+    for line in skipped:
+        print(f"skipped: {line}", file=sys.stderr)
+    if args.write_prompts:
+        count = write_prompts(sets, args.write_prompts)
+        print(f"{count} prompts written under {args.write_prompts}; answer one with `cnaps-rag prompt FILE`")
+        return EXIT_OK
+    report = evaluate_prompts(sets, skipped=skipped, progress=_Progress("answering prompts"))
+    print(report.table())
+    if args.json:
+        write_prompt_results(report, args.json)
+        print(f"per-prompt results written to {args.json}", file=sys.stderr)
+    return EXIT_OK
 
 
 def _check_writable(path: Path) -> None:
@@ -149,6 +233,19 @@ def _check_writable(path: Path) -> None:
         raise InputError(f"{path}: not writable")
 
 
+def _check_argument(value: str, what: str) -> None:
+    """A command-line argument with bytes that are not UTF-8 (Python keeps them as lone surrogates) is bad input."""
+    from .errors import InputError
+
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        char = ord(value[exc.start])
+        byte = f"byte 0x{char - 0xDC00:02x}" if 0xDC80 <= char <= 0xDCFF else f"U+{char:04X}"
+        raise InputError(f"{what} is not UTF-8 text ({byte} at character {exc.start + 1}); "
+                         "pass it in UTF-8 (check the terminal's encoding)") from None
+
+
 def _read_text(name: str) -> str:
     from .errors import InputError
 
@@ -157,6 +254,8 @@ def _read_text(name: str) -> str:
         where = "standard input"
     else:
         path = Path(name)
+        if path.is_dir():
+            raise InputError(f"{name}: is a directory, not a prompt file")
         if not path.is_file():
             raise InputError(f"{name}: no such file")
         data = path.read_bytes()
@@ -190,7 +289,7 @@ def _index(args: argparse.Namespace) -> int:
 
     if args.catalog and args.corpus:
         raise InputError("give --catalog or --corpus, not both")
-    engine = default_engine()
+    engine = default_engine().variant(store=args.store)
     default_target, files = engine.index_location(args.catalog, args.corpus)
     target = Path(args.index) if args.index else default_target
     if args.action == "build":
@@ -200,28 +299,29 @@ def _index(args: argparse.Namespace) -> int:
             for problem in load_catalog(args.catalog).problems:
                 print(f"cnaps-rag: note: {problem}", file=sys.stderr)
         progress = _Progress("embedding sources")
-        options = dict(rebuild=True, progress=progress, directory=target, factory=args.factory, save=False)
+        # On disk the index is written below; in a database, building it is storing it (one transaction).
+        options = dict(rebuild=True, progress=progress, directory=target, factory=args.factory, save=bool(args.store))
         index = engine.catalog_index(args.catalog, **options) if args.catalog else engine.corpus_index(args.corpus, **options)
-        index.save(target)
+        where = engine.database.where(target.name) if args.store else index.save(target)
         m = index.manifest
-        print(f"built {m.count} sources ({m.factory}, dimension {m.dimension}) in {m.build_seconds:.1f} s at {target}")
+        print(f"built {m.count} sources ({m.factory}, dimension {m.dimension}) in {m.build_seconds:.1f} s at {where}")
         return EXIT_OK
-    return _index_info(engine, target, files)
+    return _index_info(engine, target, files, args.store)
 
 
-def _index_info(engine, target: Path, files: list[Path]) -> int:
+def _index_info(engine, target: Path, files: list[Path], store: str | None = None) -> int:
     """What a saved index holds and whether it is fresh; reads only, never builds or writes."""
     from .errors import CnapsError, InputError
     from .index import hash_inputs, read_manifest
     from .index.manifest import staleness
 
     try:
-        manifest = read_manifest(target)
+        manifest = engine.database.read_manifest(target.name) if store else read_manifest(target)
     except CnapsError as exc:
         raise InputError(f"{exc}; build it with `cnaps-rag index build`") from None
     reason = staleness(manifest, model=engine.embedder.identity, taxonomy=engine.taxonomy, recipe=engine.tuning.index,
                        corpus_sha256=None, inputs=hash_inputs(files))
-    info = {"directory": str(target), "fresh": reason is None, "stale_because": reason,
+    info = {"directory": engine.database.where(target.name) if store else str(target), "fresh": reason is None, "stale_because": reason,
             **manifest.model_dump(mode="json", exclude={"ids"}), "first_ids": list(manifest.ids[:5])}
     print(json.dumps(info, indent=2))
     return EXIT_OK

@@ -177,8 +177,18 @@ class Embedder:
             raise ModelError(f"{self._path}: the NumPy engine runs only BERT models with mean or CLS pooling")
         weights = self.weights_path
         assert weights is not None
-        model = NumpyBert(self._path, weights)
-        tokenizer = Tokenizer.from_file(str(self._path / "tokenizer.json"))
+        try:
+            model = NumpyBert(self._path, weights)
+        except ModelError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a truncated or foreign file fails in json, numpy or struct
+            raise ModelError(f"{weights}: cannot read the model weights ({type(exc).__name__}: {exc}); the file is "
+                             "truncated or not a safetensors file. Reinstall the model or pin its SHA-256.") from None
+        try:
+            tokenizer = Tokenizer.from_file(str(self._path / "tokenizer.json"))
+        except Exception as exc:  # noqa: BLE001 - tokenizers raises a bare Exception for a damaged file
+            raise ModelError(f"{self._path / 'tokenizer.json'}: cannot read the tokenizer ({exc}); the file is "
+                             "truncated or damaged. Reinstall the model.") from None
         tokenizer.no_padding()
         tokenizer.enable_truncation(max_length=model.max_length)
         self._tokenizer = tokenizer

@@ -26,7 +26,7 @@ from .index import SourceIndex, hash_inputs, open_index
 from .index.locations import catalog_files, corpus_files, index_directory
 from .ingest import ParsedPrompt, load_catalog, load_sources, parse_prompt
 from .ranking import Hit, Retriever, check_question
-from .sources import Source, find_backing, readable
+from .sources import Source, find_backing, needs_backing
 from .tasks import Taxonomy, load_taxonomy
 from .tuning import LIMITS, TUNING, Tuning, Weights
 
@@ -39,8 +39,9 @@ class Engine:
 
     def __init__(self, *, embedder: Embedder | None = None, taxonomy: Taxonomy | None = None,
                  tuning: Tuning | None = None, corpus_dir: str | os.PathLike[str] | None = None,
-                 cards: CardLibrary | None = None) -> None:
+                 cards: CardLibrary | None = None, store: str | None = None) -> None:
         self._corpus_dir = Path(corpus_dir) if corpus_dir is not None else None
+        self._store = store  # a postgresql:// URI: indexes live in that database instead of on disk
         self._embedder = embedder
         self._taxonomy = taxonomy
         self._cards = cards
@@ -83,23 +84,34 @@ class Engine:
                 self._cards = load_cards(self.corpus_dir / "cards")
             return self._cards
 
-    def variant(self, *, embedder: Embedder | None = None, weights: Weights | None = None) -> "Engine":
-        """This engine with another embedder or other fusion weights; shares the taxonomy, cards and indexes."""
-        if (embedder is None or embedder is self._embedder) and (weights is None or weights == self.tuning.weights):
+    def variant(self, *, embedder: Embedder | None = None, weights: Weights | None = None,
+                store: str | None = None) -> "Engine":
+        """This engine with another embedder, other fusion weights or another index store; shares the taxonomy, cards and indexes."""
+        if (embedder is None or embedder is self._embedder) and (weights is None or weights == self.tuning.weights) \
+                and (store is None or store == self._store):
             return self
-        key = (id(embedder) if embedder is not None else None, weights)
+        key = (id(embedder) if embedder is not None else None, weights, store)
         with self._lock:
             other = self._variants.get(key)
             if other is None:
                 tuning = self.tuning if weights is None else self.tuning.model_copy(update={"weights": weights})
                 other = Engine(embedder=embedder or self.embedder, taxonomy=self.taxonomy, tuning=tuning,
-                               corpus_dir=self._corpus_dir, cards=self._cards)
+                               corpus_dir=self._corpus_dir, cards=self._cards, store=store or self._store)
                 other._indexes = self._indexes  # indexes are keyed by model and do not depend on weights
                 other.task_cache = self.task_cache
                 self._variants[key] = other
             return other
 
     # --- indexes ------------------------------------------------------------------------------
+
+    @property
+    def database(self):  # -> index.pg_store.PgDatabase, imported only when a store URI was given
+        """The PostgreSQL database this engine keeps its indexes in (InputError when it has no store URI)."""
+        if self._store is None:
+            raise InputError("this engine keeps its indexes on disk; give Engine(store='postgresql://…')")
+        from .index.pg_store import connect
+
+        return connect(self._store)
 
     def corpus_index(self, corpus_dir: str | os.PathLike[str] | None = None, *, rebuild: bool = False,
                      progress: Progress | None = None, directory: str | os.PathLike[str] | None = None,
@@ -132,21 +144,25 @@ class Engine:
         # A stat signature lets repeated calls skip re-hashing the inputs; any change of size or mtime re-checks.
         signature = tuple((str(p.resolve()), st.st_size, st.st_mtime_ns) for p, st in ((p, p.stat()) for p in files))
         key = (str(target.resolve()), self.embedder.name, self.embedder.identity.weights_sha256, factory, signature,
-               self.taxonomy.fingerprint, self.tuning.index.fingerprint)
+               self.taxonomy.fingerprint, self.tuning.index.fingerprint, self._store)
         with self._lock:
             cached = self._indexes.get(key)
-            if cached is not None and not rebuild:
+            # In a database another process may have rebuilt the index since: one cheap query says.
+            if cached is not None and not rebuild and (self._store is None or self.database.is_current(cached)):
                 return cached
-            index = open_index(target, load, embedder=self.embedder, taxonomy=self.taxonomy, recipe=self.tuning.index,
+            opener = open_index if self._store is None else self.database.open_index
+            index = opener(target, load, embedder=self.embedder, taxonomy=self.taxonomy, recipe=self.tuning.index,
                                inputs=hash_inputs(files), factory=factory, progress=progress, rebuild=rebuild,
-                               task_cache=self.task_cache, save=save)
+                               task_cache=self.task_cache, save=save, backing=self.backing_map,
+                               cards_sha256=self.cards.fingerprint)
             self._indexes[key] = index
             return index
 
     def build_index(self, sources: Sequence[Source], factory: str = "auto", progress: Progress | None = None) -> SourceIndex:
         """An index over ``sources`` in memory (``SourceIndex.save`` writes it)."""
         return SourceIndex.build(sources, embedder=self.embedder, taxonomy=self.taxonomy, recipe=self.tuning.index,
-                                 factory=factory, progress=progress, task_cache=self.task_cache)
+                                 factory=factory, progress=progress, task_cache=self.task_cache,
+                                 backing=self.backing_map(sources), cards_sha256=self.cards.fingerprint)
 
     # --- retrieval ----------------------------------------------------------------------------
 
@@ -157,7 +173,8 @@ class Engine:
         with self._lock:
             retriever = self._retrievers.get(index)
             if retriever is None:
-                retriever = Retriever(index, embedder=self.embedder, taxonomy=self.taxonomy, tuning=self.tuning)
+                retriever = Retriever(index, embedder=self.embedder, taxonomy=self.taxonomy, tuning=self.tuning,
+                                      backing=self.backing_map(index.sources))
                 self._retrievers[index] = retriever
             return retriever
 
@@ -171,23 +188,29 @@ class Engine:
                 self._backing = (key, load_sources(root) if files else [])
             return self._backing[1]
 
+    def backing_map(self, sources: Sequence[Source]) -> dict[str, Source]:
+        """What backs each source: the library card it resolves to, else (for a source with no text of
+        its own) the corpus source of the same paper, GitHub link or name."""
+        found: dict[str, Source] = {}
+        pool: list[Source] | None = None
+        for source in sources:
+            backing = self.cards.backing(source)
+            if backing is None and needs_backing(source):
+                pool = self.backing_sources() if pool is None else pool
+                backing = find_backing(source, pool)
+            if backing is not None:
+                found[source.id] = backing
+        return found
+
     def sources_retriever(self, sources: Sequence[Source]) -> Retriever:
         """An in-memory retriever over caller-supplied sources (never written to disk).
 
-        A model supplied without text is read with the backing corpus source of the same paper,
-        GitHub link or name; the hit still names the supplied source and records what backed it.
+        Each model is read with what backs it (``backing_map``); hits still name the supplied
+        source and record the card they leaned on.
         """
-        backing_pool = self.backing_sources()
-        effective, backing = [], {}
-        for source in sources:
-            card = find_backing(source, backing_pool)
-            if card is not None:
-                backing[source.id] = card
-            effective.append(readable(source, card))
-        index = self.build_index(effective)
-        originals = {s.id: s for s in sources if s.id in backing}
+        index = self.build_index(sources)
         return Retriever(index, embedder=self.embedder, taxonomy=self.taxonomy, tuning=self.tuning,
-                         backing=backing, originals=originals)
+                         backing=self.backing_map(sources))
 
     def _corpus_retriever(self, catalog: Sequence[str | os.PathLike[str]] | None) -> Retriever:
         return self.retriever(self.catalog_index(catalog) if catalog else self.corpus_index())
@@ -196,6 +219,7 @@ class Engine:
                  catalog: Sequence[str | os.PathLike[str]] | None = None) -> list[Hit]:
         """Rank sources for ``question``: the corpus (or catalog), a subset of it by id, or caller-given Sources."""
         k = _check_k(k, allow_none=True)
+        question = _check_question(question)
         if sources is None or (isinstance(sources, (list, tuple)) and sources and all(isinstance(s, str) for s in sources)):
             restrict = None if sources is None else list(sources)
             return list(self._corpus_retriever(catalog).rank(question, k, restrict=restrict).hits)
@@ -212,7 +236,7 @@ class Engine:
         With ``sources`` only those may be used: they are indexed in memory, and models that come
         without a summary are read with the backing card of the same paper, GitHub link or name.
         """
-        question = check_question(question)
+        question = _check_question(question)
         k = _check_k(k)
         responder = Responder(self.taxonomy, self.tuning, k)
         if sources is not None:
@@ -229,15 +253,16 @@ class Engine:
             raise InputError(f"questions must be a list of strings, not {type(questions).__name__}")
         if len(questions) > LIMITS.max_batch:
             raise InputError(f"{len(questions):,} questions in one call; the limit is {LIMITS.max_batch:,}")
+        cleaned = [_check_question(q, f"questions[{i}]") for i, q in enumerate(questions)]
         k = _check_k(k)
         responder = Responder(self.taxonomy, self.tuning, k)
         retriever = self.retriever(index) if index is not None else self._corpus_retriever(catalog)
-        return [responder.respond(r) for r in retriever.rank_many(list(questions))]
+        return [responder.respond(r) for r in retriever.rank_many(cleaned)]
 
     def answer_prompt(self, text: str | ParsedPrompt) -> Answer:
         """Answer a reference-format prompt document using only the sources it lists."""
         parsed = text if isinstance(text, ParsedPrompt) else parse_prompt(text)
-        question = check_question(parsed.question)
+        question = _check_question(parsed.question)
         responder = Responder(self.taxonomy, self.tuning, len(parsed.sources))
         listed: dict[str, ListedAs] = {s.id: parsed.role(s.id) for s in parsed.sources}  # type: ignore[misc]
         result = responder.respond(self.sources_retriever(list(parsed.sources)).rank(question), listed)
@@ -252,6 +277,20 @@ class Engine:
     def verify(self, answer: Answer) -> Verification:
         """Re-check an answer's links, citations, numbers and quotes."""
         return verify(answer)
+
+
+def _check_question(question: object, what: str = "the question") -> str:
+    """The question stripped, or an InputError: not text, empty, too long, or not valid Unicode text."""
+    try:
+        text = check_question(question)
+    except InputError as exc:
+        raise (exc if what == "the question" else InputError(f"{what}: {exc}")) from None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(f"{what} is not valid text: character {exc.start + 1} is a lone surrogate "
+                         f"(U+{ord(text[exc.start]):04X}), as left by bytes that were not UTF-8") from None
+    return text
 
 
 def _check_k(k: object, allow_none: bool = True) -> int | None:

@@ -39,6 +39,10 @@ class StaleIndex(CnapsError):
     """A saved index does not match the current corpus, model, taxonomy or recipe (rebuild it)."""
 
 
+class StoreError(CnapsError):
+    """The database that holds the indexes cannot be reached or refused an operation (named without its password)."""
+
+
 class GroundingError(CnapsError):
     """An answer could not be made to pass verification (a bug: please report it with the input)."""
 
@@ -48,7 +52,9 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_ABSTAINED = 0, 1, 2, 3
 
 
 def outcome(exc: BaseException) -> tuple[int, int]:
-    """(exit code, HTTP status) for an exception: bad input is 2 / 422, any other failure 1 / 500."""
+    """(exit code, HTTP status) for an exception: bad input is 2 / 422, an unreachable store 1 / 503, any other failure 1 / 500."""
     if isinstance(exc, (InputError, ModelError, IndexFormatError)):
         return EXIT_BAD_INPUT, 422
+    if isinstance(exc, StoreError):
+        return EXIT_FAILED, 503
     return EXIT_FAILED, 500

@@ -22,6 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from .embedding import Embedder
 from .engine import Engine, default_engine
 from .errors import InputError
 from .files import atomic_write, read_json
@@ -121,9 +122,13 @@ def evaluate(
     engine: Engine | None = None,
     weights: Weights | None = None,
     index_directory: str | os.PathLike[str] | None = None,
+    store: str | None = None,
 ) -> Report:
-    """Run cnaps_rag and the plain dense baseline over the queries; see the module docstring for metrics."""
-    engine = (engine or default_engine()).variant(weights=weights)
+    """Run cnaps_rag and the plain dense baseline over the queries; see the module docstring for metrics.
+
+    ``store`` (a ``postgresql://`` URI) keeps the catalog's index in that database instead of on disk.
+    """
+    engine = (engine or default_engine()).variant(weights=weights, store=store)
     embedder = engine.embedder
     queries = load_queries(queries_path)
     index = engine.catalog_index(catalog_paths, directory=index_directory)
@@ -148,9 +153,7 @@ def evaluate(
     cnaps_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
-    doc_vectors = embedder.encode([f"{s.name}. {s.summary or ''}".strip() for s in index.sources])
-    query_vectors = embedder.encode([q.text for q in queries])
-    dense_rows = np.argsort(-(query_vectors @ doc_vectors.T), axis=1, kind="stable")
+    dense_rows = plain_dense_order(embedder, index.sources, embedder.encode([q.text for q in queries]))
     dense_seconds = time.perf_counter() - started
 
     results = []
@@ -181,6 +184,12 @@ def evaluate(
         results=results,
         skipped=skipped,
     )
+
+
+def plain_dense_order(embedder: Embedder, sources: Sequence[Source], query_vectors: np.ndarray) -> np.ndarray:
+    """The plain dense baseline: per question, the rows of ``sources`` by cosine to "name. summary", best first."""
+    doc_vectors = embedder.encode([f"{s.name}. {s.summary or ''}".strip() for s in sources])
+    return np.argsort(-(query_vectors @ doc_vectors.T), axis=1, kind="stable")
 
 
 def _metrics(name: str, results: list[QueryResult], prefix: str, seconds: float) -> Metrics:

@@ -7,18 +7,18 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from .errors import CorpusError
-
-MAX_JSON_DEPTH = 64  # catalogs and cards are a few levels deep; deeper input is hostile or broken
+from .tuning import LIMITS
 
 
 def read_json(file: Path, what: str = "file", error: type[Exception] = CorpusError) -> Any:
     """Parse a JSON file, or raise ``error`` saying which file and what is wrong (missing, a directory,
-    not UTF-8, bad JSON, nested deeper than ``MAX_JSON_DEPTH``)."""
+    not UTF-8, bad JSON, nested deeper than ``Limits.max_json_depth``)."""
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -30,29 +30,25 @@ def read_json(file: Path, what: str = "file", error: type[Exception] = CorpusErr
     except UnicodeDecodeError as exc:
         raise error(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     depth = json_depth(text)
-    if depth > MAX_JSON_DEPTH:
-        raise error(f"{file}: JSON nested {depth} levels deep; the limit is {MAX_JSON_DEPTH}")
+    if depth > LIMITS.max_json_depth:
+        raise error(f"{file}: JSON nested {depth} levels deep; the limit is {LIMITS.max_json_depth}")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise error(f"{file}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:  # a guard only: the depth check above comes first
+        raise error(f"{file}: JSON nested too deeply to read") from None
+
+
+_JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
 
 
 def json_depth(text: str) -> int:
     """The deepest nesting of arrays and objects in JSON text, counted without parsing (strings skipped)."""
     depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
+    for token in _JSON_TOKENS.finditer(text):
+        char = token.group(0)
+        if char in "[{":
             depth += 1
             deepest = max(deepest, depth)
         elif char in "]}":

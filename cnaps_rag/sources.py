@@ -12,19 +12,37 @@ import re
 import unicodedata
 from typing import Any, Iterable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import CorpusError
+from .links import find, url_problem
+from .tuning import LIMITS
 
 SourceKind = Literal["model", "paper"]
-_URL = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$", re.IGNORECASE)
 _ID = re.compile(r"^[a-z0-9][a-z0-9._:+-]*$")
 
 
 def check_url(value: str) -> str:
-    """Accept an absolute http(s) URL with a dotted host and no whitespace, unchanged."""
-    if not isinstance(value, str) or not _URL.match(value):
-        raise ValueError(f"must be an http:// or https:// URL with a host, got {value!r}")
+    """Accept an absolute http(s) URL with a dotted host and only characters legal in a URL, unchanged.
+
+    Raises ValueError saying what is wrong (see ``links.url_problem``).
+    """
+    problem = url_problem(value)
+    if problem is not None:
+        shown = value[:80] + ("…" if len(value) > 80 else "") if isinstance(value, str) else value
+        raise ValueError(f"must be an http:// or https:// URL; {shown!r} {problem}")
+    return value
+
+
+def check_text(value: str, limit: int) -> str:
+    """Accept text that is valid Unicode (no lone surrogates, as from undecodable bytes) and at most ``limit`` long."""
+    if len(value) > limit:
+        raise ValueError(f"is {len(value):,} characters long; the limit is {limit:,}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"is not valid text: character {exc.start + 1} is a lone surrogate "
+                         f"(U+{ord(value[exc.start]):04X}), as left by bytes that were not UTF-8") from None
     return value
 
 
@@ -41,6 +59,11 @@ class Link(BaseModel):
     def _check_url(cls, value: str) -> str:
         return check_url(value)
 
+    @field_validator("label")
+    @classmethod
+    def _check_label(cls, value: str) -> str:
+        return _plain_name(value, "a label")
+
 
 class Stage(BaseModel):
     """One processing stage of a model, in the card author's words."""
@@ -50,6 +73,9 @@ class Stage(BaseModel):
     name: str = Field(min_length=1)
     text: str = Field(min_length=1)
     kind: Literal["pre", "model", "post"] = "model"
+    id: str | None = None
+    after: tuple[str, ...] | None = None
+    branch: str | None = None
 
 
 class Variant(BaseModel):
@@ -73,6 +99,19 @@ class Card(BaseModel):
     stages: tuple[Stage, ...] = ()
     variants: tuple[Variant, ...] = ()
     facts: tuple[str, ...] = ()
+    library_id: str | None = None
+    gist: str | None = None
+    why_it_works: tuple[str, ...] = ()
+    user_inputs: tuple[str, ...] = ()
+
+    def stage_parents(self, position: int) -> tuple[str, ...]:
+        """Ids of what feeds stage ``position``: its ``after``, else the stage before it, else 'input'."""
+        stage = self.stages[position]
+        if stage.after is not None:
+            return stage.after
+        if position == 0:
+            return ("input",)
+        return (self.stages[position - 1].id or f"stage{position}",)
 
 
 class Source(BaseModel):
@@ -94,18 +133,16 @@ class Source(BaseModel):
     @field_validator("id")
     @classmethod
     def _check_id(cls, value: str) -> str:
-        if not _ID.match(value):
-            raise ValueError(f"must be lowercase letters, digits and . _ : + - (e.g. 'swinir-jpeg40'), got {value!r}")
+        if len(value) > LIMITS.max_name_chars or not _ID.match(value):
+            raise ValueError(f"must be lowercase letters, digits and . _ : + - (e.g. 'swinir-jpeg40'), got {value[:80]!r}")
+        if find(value, "text"):
+            raise ValueError(f"must be an id, not look like a link, got {value[:80]!r}")
         return value
 
     @field_validator("name")
     @classmethod
     def _check_name(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        if re.search(r"https?://|www\.", value, re.IGNORECASE):
-            raise ValueError(f"must be a name, not contain a link (put links in paper_url, github_url or links): {value[:80]!r}")
-        return value.strip()
+        return _plain_name(value, "a name")
 
     @field_validator("paper_url", "github_url")
     @classmethod
@@ -115,7 +152,27 @@ class Source(BaseModel):
     @field_validator("summary")
     @classmethod
     def _blank_summary(cls, value: str | None) -> str | None:
-        return value.strip() if value and value.strip() else None
+        if value is None:
+            return None
+        check_text(value, LIMITS.max_source_chars)
+        return value.strip() or None
+
+    @field_validator("category", "dataset")
+    @classmethod
+    def _check_short_text(cls, value: str | None) -> str | None:
+        return None if value is None else check_text(value, LIMITS.max_name_chars)
+
+    @model_validator(mode="after")
+    def _check_length(self) -> "Source":
+        text = self.text()
+        if len(text) > LIMITS.max_source_chars:
+            raise ValueError(f"the source's text (name, summary and card together) is {len(text):,} characters long; "
+                             f"the limit is {LIMITS.max_source_chars:,}")
+        check_text(text, LIMITS.max_source_chars)
+        linked = sum(len(url) for url in self.urls())
+        if linked > LIMITS.max_source_chars:
+            raise ValueError(f"the source's links are {linked:,} characters long together; the limit is {LIMITS.max_source_chars:,}")
+        return self
 
     def urls(self) -> list[str]:
         """Every link of this source, in order: paper, GitHub, then the others."""
@@ -131,11 +188,23 @@ class Source(BaseModel):
             parts.append(self.summary)
         if self.card:
             card = self.card
-            parts += [card.title or "", card.input or "", card.output or ""]
+            parts += [card.title or "", card.gist or "", *card.why_it_works, card.input or "", *card.user_inputs,
+                      card.output or ""]
             parts += [f"{s.name}: {s.text}" for s in card.stages]
             parts += [f"{v.token}: {v.text}" for v in card.variants]
             parts += list(card.facts)
         return "\n".join(p for p in parts if p)
+
+
+def _plain_name(value: str, what: str) -> str:
+    check_text(value, LIMITS.max_name_chars)
+    if not value.strip():
+        raise ValueError("must not be blank")
+    spans = find(value)
+    if spans:
+        raise ValueError(f"must be {what}, not contain a link or markup ({spans[0].text[:40]!r}); put links in "
+                         f"paper_url, github_url or links: {value[:80]!r}")
+    return value.strip()
 
 
 def slug(text: str, limit: int = 60) -> str:
@@ -181,7 +250,8 @@ def corpus_hash(sources: Iterable[Source]) -> str:
 
 
 def merge_card(source: Source, card: Source) -> Source:
-    """The supplied source as ranked: its own id, name and links, with the card's text to go on."""
+    """The source as ranked: its own id, name, links and text, with the backing's card (and, when it had
+    no summary of its own, the backing's summary) to go on."""
     return source.model_copy(update={"summary": source.summary or card.summary, "card": source.card or card.card,
                                      "category": source.category or card.category})
 
@@ -192,8 +262,16 @@ def needs_backing(source: Source) -> bool:
 
 
 def readable(source: Source, backing: Source | None) -> Source:
-    """The source as it is read for ranking and answering: enriched from ``backing`` when it had no text."""
-    if backing is not None and needs_backing(source):
+    """The one rule for which text a source is read by: its own, plus what backs it.
+
+    A curated library card backs any model it resolves to (its text is added to the source's
+    own); a corpus source with a summary backs only a source that came with no text.
+    """
+    if backing is None:
+        return source
+    if backing.card is not None and backing.card.library_id is not None and source.card is None:
+        return merge_card(source, backing)
+    if needs_backing(source):
         return merge_card(source, backing)
     return source
 

@@ -92,6 +92,7 @@ class Taxonomy(BaseModel):
 
     version: int = 1
     intensity: dict[str, tuple[str, ...]] = {}
+    umbrella_labels: dict[str, tuple[str, ...]] = {}
     tasks: tuple[Task, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -108,6 +109,12 @@ class Taxonomy(BaseModel):
                 if key in labels and labels[key] != task.id:
                     raise ValueError(f"label {label!r} belongs to both {labels[key]!r} and {task.id!r}")
                 labels[key] = task.id
+        for label, task_ids in self.umbrella_labels.items():
+            if label.lower() in labels:
+                raise ValueError(f"umbrella label {label!r} is also the label of task {labels[label.lower()]!r}")
+            unknown = [t for t in task_ids if t not in seen]
+            if unknown or len(task_ids) < 2:
+                raise ValueError(f"umbrella label {label!r} must name two or more known tasks, got {list(task_ids)}")
         return self
 
     @cached_property
@@ -180,6 +187,18 @@ class Taxonomy(BaseModel):
         if not label:
             return None
         return self._labels.get(label.strip().lower())
+
+    def columns_for_label(self, label: str | None) -> list[int]:
+        """Columns a catalog label can mean: its task's, or every task of an umbrella label ('Restoration')."""
+        if not label:
+            return []
+        column = self.index_for_label(label)
+        if column is not None:
+            return [column]
+        for umbrella, task_ids in self.umbrella_labels.items():
+            if umbrella.lower() == label.strip().lower():
+                return [self.ids.index(t) for t in task_ids]
+        return []
 
     @cached_property
     def multi_token_labels(self) -> list[str]:

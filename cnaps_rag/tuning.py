@@ -106,6 +106,10 @@ class AnswerTuning(_Frozen):
     quote_max_chars: int = Field(400, description="longest sentence quoted as a reason")
     gist_max_chars: int = Field(300, description="longest sentence quoted as a source's gist")
     question_spans: int = Field(5, description="at most this many of the question's own phrases are quoted")
+    family_share: float = Field(0.8, description="a task only the model's family card names counts this much of a labelled one")
+    table_floor: float = Field(0.02, description="a listed model's task is the question's when its probability reaches this")
+    tangential_ratio: float = Field(0.25, description="a listed model fitting less than this share of the best one is tangential")
+    ask_similarity: float = Field(0.4, description="without cue words, a question asks for a task only this similar to it")
 
 
 class Tuning(_Frozen):
@@ -124,7 +128,10 @@ class Limits(_Frozen):
     """Bounds on inputs and resources; they change no result, only what is accepted and what is kept."""
 
     max_question_chars: int = Field(20_000, description="a question longer than this is a document, not a question")
-    max_source_chars: int = Field(20_000, description="source text (a summary) longer than this is refused at the edge")
+    max_source_chars: int = Field(20_000, description="a source whose text (name, summary, card) is longer is refused at the edge")
+    max_name_chars: int = Field(1_000, description="a source name or id longer than this is refused (paper titles run to ~300)")
+    max_url_chars: int = Field(4_096, description="a supplied link longer than this is refused (browsers cut near 2,000-8,000)")
+    max_json_depth: int = Field(64, description="JSON nested deeper is refused before parsing; catalogs and cards are ~5 deep")
     max_prompt_chars: int = Field(2_000_000, description="a prompt document longer than this is refused before parsing")
     max_sources: int = Field(1_000, description="sources one prompt or one answer() call may list")
     max_batch: int = Field(100_000, description="questions one answer_many() call may take")
@@ -136,3 +143,23 @@ class Limits(_Frozen):
 
 TUNING = Tuning()
 LIMITS = Limits()
+
+
+class CrossValidation(_Frozen):
+    """How ``cnaps-rag eval --cv`` searches the *tuned* numbers on the training folds; changes no answer.
+
+    Candidates are the shipped value times each factor, so the search follows the shipped setting.
+    """
+
+    weight_factors: tuple[float, ...] = Field(
+        (0.0, 0.5, 1.0, 1.5, 2.0, 3.0), description="candidate fusion weights, as multiples of the shipped weight")
+    fixed_weights: tuple[str, ...] = Field(
+        ("dense",), description="weights not searched: dense is the reference scale the others are relative to")
+    question_parameters: tuple[str, ...] = Field(
+        ("task_temperature", "cue_weight"), description="QuestionTuning numbers searched beside the weights")
+    question_factors: tuple[float, ...] = Field(
+        (0.5, 0.75, 1.0, 1.5, 2.0), description="candidate question-analysis numbers, as multiples of the shipped value")
+    rounds: int = Field(3, description="coordinate-descent sweeps over all numbers at most (stops early when none moves)")
+
+
+CROSS_VALIDATION = CrossValidation()

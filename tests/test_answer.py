@@ -26,18 +26,41 @@ def test_the_reference_answer_has_three_parts_in_order(seed_answer):
     assert "```mermaid\nflowchart LR" in md
 
 
-def test_part_one_names_super_resolution_and_jpeg_restoration(seed_answer):
+def test_part_one_opens_with_the_mechanism_from_the_card(seed_answer):
+    first = seed_answer.task.statements[0]
+    assert first.text.startswith("How it does this:") and "windows" in first.text
+    assert first.evidence[0].via_card == "card:swinir"
+
+
+def test_part_one_names_super_resolution_and_the_jpeg_variant(seed_answer):
     text = " ".join(s.text for s in seed_answer.task.statements)
     assert seed_answer.task.task_ids[0] == "super_resolution"
     assert "single-image super-resolution" in text and "image restoration" in text
-    assert "JPEG compression artifact reduction" in text and "“4×”" in text
+    assert "Restoration-SwinIR-Jpeg40 itself is its JPEG compression artifact reduction model" in text
+
+
+def test_the_answer_avoids_the_patterns_the_voice_forbids(seed_answer):
+    md = seed_answer.to_markdown()
+    assert "the vocabulary of" not in md and "speaks of" not in md
+    assert "(listed as a recommended model)" not in md
+    assert not re.search(r"about ([\w -]+), not \1\b", md)
+    assert not re.search(r"\ba [aeiou]\w+ (image|model)", md)
 
 
 def test_part_two_walks_through_the_swinir_stages(seed_answer):
     (flow,) = seed_answer.workflow
     labels = [n.label for n in flow.nodes]
     assert labels[0] == "Input" and labels[-1] == "Output"
-    assert {"Shallow feature extraction", "Deep feature extraction", "High-quality image reconstruction"} <= set(labels)
+    assert {"Shallow feature extraction", "Deep feature extraction", "Reconstruction with upsampling"} <= set(labels)
+
+
+def test_swinir_modes_are_branches_not_a_chain(seed_answer):
+    (flow,) = seed_answer.workflow
+    edges = set(flow.edges)
+    assert {("s_deep", "s_upsample"), ("s_deep", "s_residual"), ("s_upsample", "output"), ("s_residual", "output")} <= edges
+    assert ("s_upsample", "s_residual") not in edges
+    assert "n2 -- \"super-resolution\" --> n3" in seed_answer.to_markdown()
+    assert any("super-resolution branch applies" in n.text for n in flow.notes)
     notes = " ".join(n.text for n in flow.notes)
     assert "Jpeg40" in notes and "JPEG quality factor 40" in notes
     assert "4×" in notes and "4 times per side" in notes
@@ -48,6 +71,7 @@ def test_part_three_lists_every_source_with_role_and_reason(seed_answer):
     assert [r.source.id for r in refs] == ["restoration-swinir-jpeg40", "arxiv:2304.05538", "arxiv:2407.17596"]
     assert [r.role for r in refs] == ["recommended model", "tangential", "tangential"]
     assert "“zoom”" in refs[1].why.text and "image classification" in refs[1].why.text
+    assert refs[0].why.text.startswith("What it does:")
     assert refs[0].backing is not None and refs[0].backing.card is not None
 
 
@@ -70,10 +94,10 @@ def test_every_sentence_cites_a_source_and_quotes_it_verbatim(seed_answer):
             assert evidence["quote"], row["text"]
 
 
-def test_the_swinir_sentences_rest_on_the_corpus_card(seed_answer):
+def test_the_swinir_sentences_rest_on_the_library_card(seed_answer):
     stage = seed_answer.workflow[0].nodes[1].statement
     assert stage.sources == ("restoration-swinir-jpeg40",)
-    assert stage.evidence[0].via_card == "restoration-swinir-jpeg40"
+    assert stage.evidence[0].via_card == "card:swinir"
 
 
 def test_json_round_trips(seed_answer):
@@ -86,7 +110,7 @@ def test_verify_catches_an_outside_link_an_invented_number_and_an_uncited_senten
         Statement(text="This sentence cites nothing."),
     )})
     problems = verify(seed_answer.model_copy(update={"task": bad_task})).problems
-    assert any("link 'https://example.com/x' is not one of the supplied links" in p for p in problems)
+    assert any("https://example.com/x" in p and "not one of the supplied links" in p for p in problems)
     assert any("has the number 97" in p for p in problems)
     assert any("cites no source" in p for p in problems)
 
@@ -123,8 +147,8 @@ def test_abstention_error_rates_on_the_calibration_questions(seed_text, scope_da
 
 
 def test_a_model_with_only_a_summary_gets_a_workflow_from_that_summary():
-    source = Source(id="dncnn", kind="model", name="Denoise-DnCNN", paper_url="https://arxiv.org/abs/1608.03981",
-                    summary="DnCNN removes Gaussian noise with a deep convolutional network that learns the residual noise.")
+    source = Source(id="quietnet", kind="model", name="Denoise-QuietNet", paper_url="https://arxiv.org/abs/2401.00001",
+                    summary="QuietNet removes Gaussian noise with a deep convolutional network that learns the residual noise.")
     result = answer("How does AI remove grain from a noisy photo?", [source])
     (flow,) = result.workflow
     assert flow.coverage == "summary"
@@ -142,12 +166,13 @@ def test_a_model_with_neither_summary_nor_card_says_so():
 
 
 def test_template_syntax_in_a_summary_comes_out_literally_and_escaped_in_html():
-    hostile = "{{ 7*7 }} {% for x in range(3) %}loop{% endfor %} <script>alert(1)</script> SwinIR removes noise from images."
-    source = Source(id="x", kind="model", name="Denoise-Hostile-Noise25", paper_url="https://arxiv.org/abs/2108.10257", summary=hostile)
+    hostile = ("The {{ 7*7 }} {% for x in range(3) %}loop{% endfor %} network removes noise from images. "
+               "Its authors left <script>alert(1)</script> in it.")
+    source = Source(id="x", kind="model", name="Denoise-Hostile-Noise25", paper_url="https://arxiv.org/abs/2401.00002", summary=hostile)
     result = answer("How does AI remove noise from a photo?", [source])
     md, text, html = result.to_markdown(), result.to_text(), result.to_html()
     assert "{{ 7*7 }}" in md and "{{ 7*7 }}" in text and "49" not in md
-    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    assert "<script>" not in html and "<script>" not in md
     assert verify(result).ok
 
 

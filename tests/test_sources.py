@@ -24,8 +24,11 @@ def test_default_corpus_holds_the_three_reference_sources():
     sources = load_sources(default_corpus_dir() / "sources")
     assert [s.id for s in sources] == ["restoration-swinir-jpeg40", "arxiv:2304.05538", "arxiv:2407.17596"]
     swinir = sources[0]
-    assert swinir.card is not None and len(swinir.card.stages) >= 3
     assert swinir.paper_url == "https://arxiv.org/pdf/2108.10257"
+    from cnaps_rag import default_engine
+
+    backing = default_engine().cards.backing(swinir)
+    assert backing is not None and backing.id == "card:swinir" and len(backing.card.stages) >= 3
 
 
 def test_a_bad_url_names_file_record_and_field(tmp_path):

@@ -41,6 +41,8 @@ class Evidence(BaseModel):
 class Statement(BaseModel):
     """One sentence of the answer with its citations (source ids) and evidence.
 
+    ``terms`` are taxonomy words the sentence uses ("3D reconstruction"): cnaps_rag's vocabulary,
+    not claims, so ``verify`` does not look for their numbers in the sources.
     ``template`` sentences are fixed phrasing of cnaps_rag itself (e.g. "The supplied sources do
     not cover this question."); every other sentence cites at least one supplied source.
     """
@@ -51,6 +53,7 @@ class Statement(BaseModel):
     sources: tuple[str, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     template: bool = False
+    terms: tuple[str, ...] = ()
 
 
 class Node(BaseModel):
@@ -63,10 +66,12 @@ class Node(BaseModel):
     label: str
     data_type: str | None = None
     statement: Statement
+    branch: str | None = None
 
 
 class Workflow(BaseModel):
-    """The workflow of one model: nodes in order (a chain), notes on variant and fit, and how much the sources said."""
+    """The workflow of one model: nodes in reading order, the edges between them (alternative modes
+    are branches), notes on variant and fit, and how much the sources said (a card, a summary, a name)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -74,11 +79,15 @@ class Workflow(BaseModel):
     model_name: str
     coverage: Literal["card", "summary", "name"]
     nodes: tuple[Node, ...]
+    links: tuple[tuple[str, str], ...] = ()
     notes: tuple[Statement, ...] = ()
+    card: str | None = None
 
     @property
     def edges(self) -> list[tuple[str, str]]:
-        """(from, to) node ids: each step feeds the next."""
+        """(from, to) node ids; without explicit links each step feeds the next."""
+        if self.links:
+            return list(self.links)
         return [(a.id, b.id) for a, b in zip(self.nodes, self.nodes[1:])]
 
     def statements(self) -> list[Statement]:

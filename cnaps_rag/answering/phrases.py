@@ -11,7 +11,12 @@ NO_WORKFLOW = "The supplied sources describe no model for this question, so ther
 NAME_ONLY = "The sources give this model's name and links only; they do not describe how it works."
 NONE_BEARS = "No supplied source bears on this question; they are listed for completeness."
 
-TEMPLATE_PHRASES = frozenset({NOT_COVERED, NO_WORKFLOW, NAME_ONLY, NONE_BEARS})
+NO_TASK_SENTENCE = "The sources name this model but say nothing that could be checked about the task; see the references."
+LISTED_ONLY = "Listed with the question; no reason could be drawn from its text."
+STEP_UNCHECKED = "The source's sentence for this step could not be checked, so it is left out."
+
+TEMPLATE_PHRASES = frozenset({NOT_COVERED, NO_WORKFLOW, NAME_ONLY, NONE_BEARS, NO_TASK_SENTENCE, LISTED_ONLY,
+                              STEP_UNCHECKED})
 
 LISTED = {"recommended": "listed as a recommended model", "related": "listed as a related paper"}
 QUESTION_LINK = "(link omitted)"

@@ -1,35 +1,41 @@
 """Part 2 of an answer: how a model works, as a typed graph input -> stages -> output.
 
-The graph says no more than its source does. A model with a card gets one node per stage the
-card describes, with the card's own sentence; a model with only a summary gets one model node
-whose sentences are taken from the summary, and input/output types from the task its name or
-category marks; a model with neither gets its name read by the naming convention and a plain
-statement that the sources say nothing more.
+The graph says no more than its source does. A model with a card gets the card's stage graph,
+alternative modes as branches, and an input node that names what the user supplies besides the
+data (a prompt, a mask, a click). A model with only a summary gets its method sentences as
+stages, training facts as notes, and input/output types from the task its name or category
+marks. A model with neither gets its name read by the naming convention and a plain statement
+that the sources say nothing more.
 """
 
 from __future__ import annotations
 
 import re
 
-from ..naming import ModelName
-from ..sources import Source, readable
 from ..affinity import source_label_columns
+from ..naming import ModelName
 from ..question import QuestionAnalysis
-from ..tasks import Taxonomy
-from ..text import split_sentences, with_article
+from ..sources import Source, readable
+from ..tasks import Task, Taxonomy
+from ..text import stems, with_article
 from . import phrases
 from .model import Evidence, Node, Statement, Workflow
+from .sentences import summary_sentences
+from .spans import join_names
 
 _METHOD = re.compile(
     r"\b(propos\w*|introduc\w*|present\w*|network|architecture|module|layer|attention|transformer|diffusion|residual|"
     r"convolution\w*|encoder|decoder|consist\w*|based on|learn\w*|fram\w*work|pipeline|block|branch|generat\w*|"
-    r"predict\w*|estimat\w*|train\w*|model)\b",
+    r"predict\w*|estimat\w*|model)\b",
     re.IGNORECASE,
 )
+_TRAINING = re.compile(r"\b(trained on|fine-?tuned on|pre-?trained on|dataset|benchmark|achiev\w*|outperform\w*|"
+                       r"state-of-the-art|sota|accuracy|psnr|ssim|fid)\b", re.IGNORECASE)
 
 
-def _cite(source: Source, text: str, quotes: list[str], card: Source | None = None) -> Statement:
-    return Statement(text=text, sources=(source.id,), evidence=tuple(Evidence.of(source, q, card) for q in quotes))
+def _cite(source: Source, text: str, quotes: list[str], card: Source | None = None, terms: tuple[str, ...] = ()) -> Statement:
+    return Statement(text=text, sources=(source.id,), evidence=tuple(Evidence.of(source, q, card) for q in quotes),
+                     terms=terms)
 
 
 def _short_type(text: str | None, limit: int = 70) -> str | None:
@@ -39,36 +45,70 @@ def _short_type(text: str | None, limit: int = 70) -> str | None:
     return head if len(head) <= limit else head[: limit - 1].rstrip() + "…"
 
 
-def build_workflow(source: Source, card: Source | None, analysis: QuestionAnalysis, taxonomy: Taxonomy) -> Workflow:
-    """The workflow of ``source`` (enriched from ``card`` when the supplied source had no text of its own)."""
-    effective = card if readable(source, card) is not source else source
+def build_workflow(source: Source, backing: Source | None, analysis: QuestionAnalysis, taxonomy: Taxonomy,
+                   task_id: str | None = None) -> Workflow:
+    """The workflow of ``source`` as read with what backs it; ``task_id`` is the task the answer is about."""
+    effective = readable(source, backing)
+    card = backing if effective is not source else None
     name = taxonomy.parse_name(source.name)
     if effective.card is not None and effective.card.stages:
-        return _from_card(source, effective, card if effective is card else None, name, analysis)
+        return _from_card(source, effective, card, name, analysis, taxonomy, task_id)
     if effective.summary:
-        return _from_summary(source, effective, card if effective is card else None, name, analysis, taxonomy)
-    return _from_name(source, name, analysis, taxonomy)
+        return _from_summary(source, effective, card, name, taxonomy)
+    return _from_name(source, name, taxonomy)
 
 
-def _from_card(source: Source, effective: Source, card: Source | None, name: ModelName, analysis: QuestionAnalysis) -> Workflow:
+def _from_card(source: Source, effective: Source, card: Source | None, name: ModelName, analysis: QuestionAnalysis,
+               taxonomy: Taxonomy, task_id: str | None) -> Workflow:
     info = effective.card
     assert info is not None
     nodes: list[Node] = []
-    if info.input:
-        nodes.append(Node(id="input", kind="input", label="Input", data_type=_short_type(info.input),
-                          statement=_cite(source, f"The model takes {info.input}.", [info.input], card)))
-    for i, stage in enumerate(s for s in info.stages if s.kind != "post"):
-        nodes.append(Node(id=f"stage{i + 1}", kind=stage.kind, label=stage.name,
+    supplied = list(info.user_inputs)
+    data = info.input or (_task_of(effective, taxonomy).input if _task_of(effective, taxonomy) else "its input")
+    text = f"The model takes {data}" + (f"; you supply {join_names(supplied)}." if supplied else ".")
+    nodes.append(Node(id="input", kind="input", label="Input", data_type=_short_type(data),
+                      statement=_cite(source, text, [q for q in (info.input, *supplied) if q], card)))
+    ids: dict[str, str] = {}
+    for position, stage in enumerate(info.stages):
+        node_id = stage.id or f"stage{position + 1}"
+        ids[node_id] = f"s_{node_id}"
+        nodes.append(Node(id=f"s_{node_id}", kind=stage.kind, label=stage.name, branch=stage.branch,
                           statement=_cite(source, stage.text, [stage.text], card)))
-    post = [s for s in info.stages if s.kind == "post"]
-    for i, stage in enumerate(post):
-        nodes.append(Node(id=f"post{i + 1}", kind="post", label=stage.name,
-                          statement=_cite(source, stage.text, [stage.text], card)))
-    if info.output:
-        nodes.append(Node(id="output", kind="output", label="Output", data_type=_short_type(info.output),
-                          statement=_cite(source, f"It returns {info.output}.", [info.output], card)))
+    output = info.output or "its result"
+    nodes.append(Node(id="output", kind="output", label="Output", data_type=_short_type(output),
+                      statement=_cite(source, f"It returns {output}.", [output] if info.output else [], card)))
+    links: list[tuple[str, str]] = []
+    fed: set[str] = set()
+    for position, stage in enumerate(info.stages):
+        target = ids[stage.id or f"stage{position + 1}"]
+        for parent in info.stage_parents(position):
+            origin = "input" if parent == "input" else ids.get(parent, "input")
+            links.append((origin, target))
+            fed.add(origin)
+    links += [(node_id, "output") for node_id in ids.values() if node_id not in fed]
     notes = list(_variant_notes(source, effective, card, name, analysis))
-    return Workflow(source_id=source.id, model_name=source.name, coverage="card", nodes=tuple(nodes), notes=tuple(notes))
+    mode = _mode_note(source, info, card, taxonomy, task_id)
+    if mode is not None:
+        notes.insert(0, mode)
+    return Workflow(source_id=source.id, model_name=source.name, coverage="card", nodes=tuple(nodes),
+                    links=tuple(links), notes=tuple(notes), card=info.title)
+
+
+def _mode_note(source: Source, info, card: Source | None, taxonomy: Taxonomy, task_id: str | None) -> Statement | None:
+    """Which of the model's alternative modes fits the question's task, when the card has branches."""
+    branches = [s.branch for s in info.stages if s.branch]
+    if len(branches) < 2 or task_id is None:
+        return None
+    task = taxonomy.get(task_id)
+    wanted = set(stems(f"{task.name} {' '.join(task.keywords[:4])}", drop_stopwords=True))
+    scored = sorted(branches, key=lambda b: -len(wanted & set(stems(b, drop_stopwords=True))))
+    if not wanted & set(stems(scored[0], drop_stopwords=True)):
+        return None
+    others = [b for b in dict.fromkeys(branches) if b != scored[0]]
+    count = {2: "two", 3: "three", 4: "four"}.get(len(set(branches)), "several")
+    text = (f"The model has {count} alternative modes; for {task.name} the {scored[0]} branch applies"
+            + (f" (the other: {join_names(others)})." if others else "."))
+    return _cite(source, text, [b for b in dict.fromkeys(branches)], card, terms=(task.name,))
 
 
 def _variant_notes(source: Source, effective: Source, card: Source | None, name: ModelName, analysis: QuestionAnalysis):
@@ -91,9 +131,10 @@ def _variant_notes(source: Source, effective: Source, card: Source | None, name:
                         Evidence(origin="source", source_id=source.id, via_card=card.id if card else None, quote=variant.text),
                     ),
                 )
+                break
 
 
-def _task_of(source: Source, taxonomy: Taxonomy):
+def _task_of(source: Source, taxonomy: Taxonomy) -> Task | None:
     columns = source_label_columns(source, taxonomy)
     return taxonomy.tasks[columns[0]] if columns else None
 
@@ -104,27 +145,38 @@ def _label_quote(source: Source, name: ModelName) -> str:
     return name.category or source.name
 
 
-def _from_summary(source: Source, effective: Source, card: Source | None, name: ModelName,
-                  analysis: QuestionAnalysis, taxonomy: Taxonomy) -> Workflow:
+def _typed_ends(source: Source, effective: Source, card: Source | None, name: ModelName,
+                taxonomy: Taxonomy) -> tuple[Node | None, Node | None]:
+    """Input and output nodes typed by the task the source's name or category marks."""
     task = _task_of(effective, taxonomy)
-    nodes: list[Node] = []
+    if task is None:
+        return None, None
     label = _label_quote(effective, name)
-    if task is not None:
-        nodes.append(Node(id="input", kind="input", label="Input", data_type=task.input, statement=_cite(
-            source, f"Its category ({label}) marks {source.name} as a {task.name} model, which takes {with_article(task.input)}.",
-            [label], card)))
-    sentences = split_sentences(effective.summary or "")
-    method = [s for s in sentences if _METHOD.search(s)][:2] or sentences[:1]
-    model_label = f"Model: {name.architecture}" if name.architecture else "Model"
+    terms = (task.name, task.input, task.output)
+    start = Node(id="input", kind="input", label="Input", data_type=task.input, statement=_cite(
+        source, f"Its category ({label}) marks {source.name} as {with_article(task.name)} model, which takes "
+                f"{with_article(task.input)}.", [label], card, terms))
+    end = Node(id="output", kind="output", label="Output", data_type=task.output, statement=_cite(
+        source, f"As {with_article(task.name)} model it returns {with_article(task.output)}.", [label], card, terms))
+    return start, end
+
+
+def _from_summary(source: Source, effective: Source, card: Source | None, name: ModelName, taxonomy: Taxonomy) -> Workflow:
+    start, end = _typed_ends(source, effective, card, name, taxonomy)
+    found = summary_sentences(effective)
+    training = [s for s in found if _TRAINING.search(s) and not _METHOD.search(s.split(",")[0])]
+    method = [s for s in found if _METHOD.search(s) and s not in training][:3] or [s for s in found if s not in training][:1]
+    nodes = [start] if start else []
     for i, sentence in enumerate(method):
-        nodes.append(Node(id=f"stage{i + 1}", kind="model", label=model_label if i == 0 else f"{model_label} (continued)",
-                          statement=_cite(source, sentence, [sentence], card)))
-    if task is not None:
-        nodes.append(Node(id="output", kind="output", label="Output", data_type=task.output, statement=_cite(
-            source, f"As a {task.name} model it returns {with_article(task.output)}.", [label], card)))
-    notes = [_settings_note(source, name)] if name.settings() else []
-    return Workflow(source_id=source.id, model_name=source.name, coverage="summary", nodes=tuple(nodes),
-                    notes=tuple(n for n in notes if n is not None))
+        label = "How it works" if i == 0 else "Further step"
+        nodes.append(Node(id=f"stage{i + 1}", kind="model", label=label, statement=_cite(source, sentence, [sentence], card)))
+    if end:
+        nodes.append(end)
+    notes = [_cite(source, f"On its training and results: {s}", [s], card) for s in training[:1]]
+    setting = _settings_note(source, name)
+    if setting is not None:
+        notes.append(setting)
+    return Workflow(source_id=source.id, model_name=source.name, coverage="summary", nodes=tuple(nodes), notes=tuple(notes))
 
 
 def _settings_note(source: Source, name: ModelName) -> Statement | None:
@@ -136,18 +188,12 @@ def _settings_note(source: Source, name: ModelName) -> Statement | None:
                  [source.name])
 
 
-def _from_name(source: Source, name: ModelName, analysis: QuestionAnalysis, taxonomy: Taxonomy) -> Workflow:
-    nodes: list[Node] = []
-    task = _task_of(source, taxonomy)
-    label = _label_quote(source, name)
-    if task is not None:
-        nodes.append(Node(id="input", kind="input", label="Input", data_type=task.input, statement=_cite(
-            source, f"Its category ({label}) marks {source.name} as a {task.name} model, which takes {with_article(task.input)}.", [label])))
-    nodes.append(Node(id="stage1", kind="model", label=source.name, statement=Statement(
-        text=phrases.NAME_ONLY, template=True)))
-    if task is not None:
-        nodes.append(Node(id="output", kind="output", label="Output", data_type=task.output, statement=_cite(
-            source, f"As a {task.name} model it returns {with_article(task.output)}.", [label])))
+def _from_name(source: Source, name: ModelName, taxonomy: Taxonomy) -> Workflow:
+    start, end = _typed_ends(source, source, None, name, taxonomy)
+    nodes = [start] if start else []
+    nodes.append(Node(id="stage1", kind="model", label="The model", statement=Statement(text=phrases.NAME_ONLY, template=True)))
+    if end:
+        nodes.append(end)
     note = _settings_note(source, name)
     return Workflow(source_id=source.id, model_name=source.name, coverage="name", nodes=tuple(nodes),
                     notes=(note,) if note else ())

@@ -45,6 +45,7 @@ class Manifest(BaseModel):
     library_version: str
     model: ModelIdentity
     taxonomy_sha256: str
+    cards_sha256: str = ""
     corpus_sha256: str
     inputs: tuple[InputFile, ...] = ()
     dimension: int = Field(gt=0)
@@ -91,7 +92,7 @@ def read_manifest(root: Path) -> Manifest:
 
 
 def staleness(manifest: Manifest, *, model: ModelIdentity, taxonomy: Taxonomy, recipe: IndexRecipe,
-              corpus_sha256: str | None, inputs: Sequence[InputFile] | None) -> str | None:
+              corpus_sha256: str | None, inputs: Sequence[InputFile] | None, cards_sha256: str = "") -> str | None:
     """Why a saved index no longer fits (a sentence), or None when it does."""
     if manifest.model != model:
         old, new = manifest.model.model_dump(), model.model_dump()
@@ -99,6 +100,8 @@ def staleness(manifest: Manifest, *, model: ModelIdentity, taxonomy: Taxonomy, r
         return f"the embedding model changed ({changed})"
     if manifest.taxonomy_sha256 != taxonomy.fingerprint:
         return "the task taxonomy changed"
+    if manifest.cards_sha256 != cards_sha256:
+        return "the model card library changed"
     if manifest.recipe != recipe.fingerprint:
         return "the index recipe in tuning.py changed"
     if manifest.library_version != __version__:

@@ -17,7 +17,7 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from ..embedding import Embedder, Progress
 from ..errors import CorruptIndex, InputError
 from ..files import atomic_write, file_sha256
 from ..lexical import BM25
-from ..sources import Source, corpus_hash
+from ..sources import Source, corpus_hash, needs_backing, readable
 from ..affinity import source_task_affinity
 from ..tasks import Taxonomy
 from ..tuning import LIMITS, TUNING, IndexRecipe
@@ -69,8 +69,12 @@ class SourceIndex:
     def build(cls, sources: Sequence[Source], *, embedder: Embedder, taxonomy: Taxonomy,
               recipe: IndexRecipe = TUNING.index, factory: str = "auto", inputs: Sequence[InputFile] = (),
               progress: Progress | None = None, engine: str | None = None,
-              task_cache: dict | None = None) -> "SourceIndex":
+              task_cache: dict | None = None, backing: Mapping[str, Source] | None = None,
+              cards_sha256: str = "") -> "SourceIndex":
         """Embed and index ``sources`` (in memory; ``save`` writes it).
+
+        Each source is read by ``sources.readable`` with what ``backing`` holds for it (its card);
+        the index keeps the sources as given, and the manifest records the card library's hash.
 
         ``factory`` is a FAISS index-factory string (``Flat``, ``HNSW32``, ``IVF1024,Flat``) or
         ``auto``: exact up to ``recipe.auto_exact_limit`` sources, an HNSW graph above.
@@ -82,14 +86,19 @@ class SourceIndex:
             seen: set[str] = set()
             dup = next(i for i in ids if i in seen or seen.add(i))  # type: ignore[func-returns-value]
             raise InputError(f"duplicate source id {dup!r}: every source needs its own id")
-        vectors = source_vectors(sources, taxonomy, embedder, recipe, progress=progress, engine=engine)
+        backing = backing or {}
+        read = [readable(s, backing.get(s.id)) for s in sources]
+        vectors = source_vectors(read, taxonomy, embedder, recipe, progress=progress, engine=engine)
         task_vectors = task_embeddings(taxonomy, embedder, recipe, task_cache)
-        affinity = source_task_affinity(sources, taxonomy, vectors, task_vectors, recipe)
-        lexical = BM25.from_texts([lexical_text(s) for s in sources])
+        affinity = source_task_affinity(read, taxonomy, vectors, task_vectors, recipe)
+        # Words are matched in what a source says itself: card text in BM25 made every model share the
+        # cards' common vocabulary (measured: family@5 0.842 -> 0.810 on Query1).
+        lexical = BM25.from_texts([lexical_text(s if not needs_backing(s) else r) for s, r in zip(sources, read)])
         store = FaissStore.build(vectors, factory, recipe)
         manifest = Manifest(
             format_version=FORMAT_VERSION, recipe=recipe.fingerprint, library_version=__version__,
-            model=embedder.identity, taxonomy_sha256=taxonomy.fingerprint, corpus_sha256=corpus_hash(sources),
+            model=embedder.identity, taxonomy_sha256=taxonomy.fingerprint, cards_sha256=cards_sha256,
+            corpus_sha256=corpus_hash(sources),
             inputs=tuple(inputs), dimension=int(vectors.shape[1]) if len(sources) else embedder.dimension,
             count=len(sources), ids=tuple(ids), store=store.kind, factory=factory, files={},
             built_at=dt.datetime.now(dt.timezone.utc), build_seconds=round(time.perf_counter() - started, 3),
@@ -175,7 +184,9 @@ class SourceIndex:
 def open_index(directory: str | os.PathLike[str], load_sources: Callable[[], Sequence[Source]], *,
                embedder: Embedder, taxonomy: Taxonomy, recipe: IndexRecipe = TUNING.index,
                inputs: Sequence[InputFile] | None = None, factory: str = "auto", progress: Progress | None = None,
-               rebuild: bool = False, task_cache: dict | None = None, save: bool = True) -> SourceIndex:
+               rebuild: bool = False, task_cache: dict | None = None, save: bool = True,
+               backing: Callable[[Sequence[Source]], Mapping[str, Source]] | None = None,
+               cards_sha256: str = "") -> SourceIndex:
     """Load the index in ``directory`` if it still fits its inputs; otherwise build it, save it and say why.
 
     ``inputs`` (files with their hashes) make the freshness check cheap: when they match the
@@ -188,13 +199,13 @@ def open_index(directory: str | os.PathLike[str], load_sources: Callable[[], Seq
         try:
             manifest = read_manifest(root)
             reason = staleness(manifest, model=embedder.identity, taxonomy=taxonomy, recipe=recipe,
-                               corpus_sha256=None, inputs=inputs)
+                               corpus_sha256=None, inputs=inputs, cards_sha256=cards_sha256)
             wanted = resolve_factory(factory, manifest.count, recipe)
             if reason is None and wanted != manifest.factory:
                 reason = f"the index type changed ({manifest.factory} -> {wanted})"
             if reason is None and inputs is None:
                 reason = staleness(manifest, model=embedder.identity, taxonomy=taxonomy, recipe=recipe,
-                                   corpus_sha256=corpus_hash(load_sources()), inputs=None)
+                                   corpus_sha256=corpus_hash(load_sources()), inputs=None, cards_sha256=cards_sha256)
             if reason is None:
                 return SourceIndex.load(root, recipe)
         except CorruptIndex as exc:
@@ -203,8 +214,10 @@ def open_index(directory: str | os.PathLike[str], load_sources: Callable[[], Seq
         log.warning("%s index %s: %s", "rebuilding" if save else "not using", root, reason)
     elif save:
         log.info("building index %s", root)
-    index = SourceIndex.build(load_sources(), embedder=embedder, taxonomy=taxonomy, recipe=recipe, factory=factory,
-                              inputs=inputs or (), progress=progress, task_cache=task_cache)
+    sources = load_sources()
+    index = SourceIndex.build(sources, embedder=embedder, taxonomy=taxonomy, recipe=recipe, factory=factory,
+                              inputs=inputs or (), progress=progress, task_cache=task_cache,
+                              backing=backing(sources) if backing else None, cards_sha256=cards_sha256)
     if save:
         try:
             index.save(root)

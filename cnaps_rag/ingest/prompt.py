@@ -3,7 +3,12 @@
 The format comes from a real system and varies in the wild: CRLF line ends, indentation, markdown
 bullets (``- **Name**``), ``Title:`` for ``Model:``, ``Paper: None``, missing GitHub or Summary
 lines, smart quotes, commented copies of the instructions, and text after ``Answer:``. The parser
-is line based and tolerant of all of these; what it cannot find it reports with a line number.
+is line based and tolerant of all of these; what it cannot find it reports with a line number
+(and the file, when it was read from one). Whitespace runs inside a line count as one space, which
+also keeps every pattern linear in the line's length.
+
+Names are names: a model line that holds a link (``Model: SwinIR www.evil.example``) or markup is
+an error, as is a link with characters a URL may not hold (``"``, ``<``, spaces).
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import PromptError
-from ..sources import Link, Source, arxiv_id, check_url, slug
+from ..links import find, url_problem
+from ..sources import Link, Source, arxiv_id, slug
+from ..tuning import LIMITS
 from .loaders import deduplicate
 
 _QUESTION_MARKER = re.compile(
@@ -26,9 +33,9 @@ _SECTION = re.compile(
     re.IGNORECASE,
 )
 _ANSWER = re.compile(r"^\s*#*\s*\**answer\**\s*:", re.IGNORECASE)
-_ENTRY_KEY = re.compile(r"^\s*(?:[-*]\s+)?\**(?:model|title|name|paper\s+title)\**\s*:\s*\**(?P<name>.+?)\**\s*$", re.IGNORECASE)
+_ENTRY_KEY = re.compile(r"^\s*(?:[-*]\s+)?\**(?:model|title|name|paper\s+title)\**\s*:(?P<name>.*)$", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\*\*(?P<name>.+?)\*\*\s*:?\s*$|^\s*\*\*(?P<name2>[^*]+?)\*\*\s*:?\s*$")
-_FIELD = re.compile(r"^\s*(?:[-*]\s+)?\**(?P<key>[A-Za-z][A-Za-z ]{0,30}?)\**\s*:\s*(?P<value>.*?)\s*$")
+_FIELD = re.compile(r"^\s*(?:[-*]\s+)?\**(?P<key>[A-Za-z][A-Za-z ]{0,30}?)\**\s*:(?P<value>.*)$")
 _OPEN_QUOTES = "\"'“‘«„"
 _CLOSE_QUOTES = {"\"": "\"", "'": "'", "“": "”", "‘": "’", "«": "»", "„": "“"}
 _ABSENT = {"", "none", "null", "n/a", "-", "—"}
@@ -55,20 +62,34 @@ class _Entry:
     name: str
     line: int
     section: str
-    fields: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, list[str]] = field(default_factory=dict)
     field_lines: dict[str, int] = field(default_factory=dict)
     last: str | None = None
 
 
-def parse_prompt(text: str) -> ParsedPrompt:
+def parse_prompt(text: str, where: str | None = None) -> ParsedPrompt:
     """Parse a prompt document in the reference format into its question and sources.
 
-    Raises PromptError naming the line when the question or the sources cannot be found, or when
-    a link is not an http(s) URL.
+    Raises PromptError naming the line (and ``where``, the file it came from, when given) when
+    the question or the sources cannot be found, when a name holds a link, when a link is not an
+    http(s) URL, or when a source breaks a limit (``tuning.Limits``).
     """
+    try:
+        return _parse(text)
+    except PromptError as exc:
+        if where is None:
+            raise
+        located = PromptError(f"{where}: {exc}")
+        located.line = exc.line
+        raise located from None
+
+
+def _parse(text: str) -> ParsedPrompt:
     if not isinstance(text, str):
         raise PromptError(f"a prompt must be text, not {type(text).__name__}")
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "").split("\n")
+    if len(text) > LIMITS.max_prompt_chars:
+        raise PromptError(f"the prompt is {len(text):,} characters long; the limit is {LIMITS.max_prompt_chars:,}")
+    lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "").split("\n")]
     question, after = _find_question(lines)
     entries = _find_entries(lines, after)
     if not entries:
@@ -76,6 +97,9 @@ def parse_prompt(text: str) -> ParsedPrompt:
             "no sources found: expected a '### Recommended AI Models:' or '### Related Papers:' section "
             "with entries such as 'Model: <name>' or '- **<name>**' followed by 'Paper: <link>'"
         )
+    if len(entries) > LIMITS.max_sources:
+        raise PromptError(f"the prompt lists {len(entries):,} sources; the limit is {LIMITS.max_sources:,}",
+                          entries[LIMITS.max_sources].line)
     return _build(question, entries)
 
 
@@ -161,18 +185,18 @@ def _find_entries(lines: list[str], start: int) -> list[_Entry]:
             continue
         entry_name = _entry_name(line)
         if entry_name is not None:
-            current = _Entry(name=entry_name, line=number + 1, section=section)
+            current = _Entry(name=_check_name(entry_name, number + 1), line=number + 1, section=section)
             entries.append(current)
             continue
         field_match = _FIELD.match(line)
         if current is not None and field_match and field_match.group("key").strip().lower() in _FIELD_NAMES:
             key = _FIELD_NAMES[field_match.group("key").strip().lower()]
-            current.fields[key] = field_match.group("value").strip()
+            current.fields[key] = [field_match.group("value").strip()]
             current.field_lines[key] = number + 1
             current.last = key
             continue
         if current is not None and current.last == "summary":
-            current.fields["summary"] += " " + line.strip()
+            current.fields["summary"].append(line.strip())
             continue
         if current is None:
             raise PromptError(
@@ -196,15 +220,31 @@ _FIELD_NAMES = {
 def _entry_name(line: str) -> str | None:
     match = _ENTRY_KEY.match(line)
     if match:
-        return match.group("name").strip()
+        name = match.group("name").strip().strip("*").strip()
+        if name:
+            return name
     match = _BULLET.match(line)
     if match:
         return (match.group("name") or match.group("name2")).strip()
     return None
 
 
+def _check_name(name: str, line: int) -> str:
+    spans = find(name)
+    if spans:
+        raise PromptError(
+            f"the name {name[:80]!r} holds a link or markup ({spans[0].text[:40]!r}); a name is text only: "
+            "put the link on its own 'Paper:', 'GitHub:' or 'Hugging Face:' line", line)
+    return name
+
+
+def _field(entry: _Entry, key: str) -> str | None:
+    parts = entry.fields.get(key)
+    return None if parts is None else " ".join(p for p in parts if p)
+
+
 def _link(entry: _Entry, key: str) -> str | None:
-    value = entry.fields.get(key)
+    value = _field(entry, key)
     if value is None:
         return None
     value = value.strip().strip("<>").strip()
@@ -213,12 +253,24 @@ def _link(entry: _Entry, key: str) -> str | None:
         value = markdown.group(1)
     if value.lower() in _ABSENT:
         return None
+    problem = url_problem(value)
+    if problem is not None:
+        shown = value[:80] + ("…" if len(value) > 80 else "")
+        raise PromptError(f"the {key} link of {entry.name[:80]!r} is not an http(s) URL: {shown!r} ({problem})",
+                          entry.field_lines[key])
+    return value
+
+
+def _source(data: dict, entry: _Entry) -> Source:
+    """The Source of an entry, or a PromptError naming the line of the field that broke a rule."""
     try:
-        return check_url(value)
-    except ValueError:
-        raise PromptError(
-            f"the {key} link of {entry.name!r} is not an http(s) URL: {value[:80]!r}", entry.field_lines[key]
-        ) from None
+        return Source.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field_name = str(error["loc"][0]) if error["loc"] else "source"
+        line = entry.field_lines.get(field_name, entry.line)
+        message = error["msg"].removeprefix("Value error, ")
+        raise PromptError(f"the {field_name} of {entry.name[:80]!r} {message}", line) from None
 
 
 def _build(question: str, entries: list[_Entry]) -> ParsedPrompt:
@@ -232,8 +284,8 @@ def _build(question: str, entries: list[_Entry]) -> ParsedPrompt:
         ]
         kind = "model" if entry.section == "recommended" else "paper"
         ident = slug(entry.name, limit=80) if kind == "model" else ("arxiv:" + arxiv_id(paper) if arxiv_id(paper) else slug(entry.name, limit=80))
-        summary = entry.fields.get("summary")
-        source = Source(
+        summary = _field(entry, "summary")
+        data = dict(
             id=ident,
             kind=kind,
             name=entry.name,
@@ -241,10 +293,10 @@ def _build(question: str, entries: list[_Entry]) -> ParsedPrompt:
             github_url=_link(entry, "github"),
             links=tuple(links),
             summary=None if summary is None or summary.strip().lower() in _ABSENT else summary,
-            category=entry.fields.get("category") or None,
-            dataset=entry.fields.get("dataset") or None,
+            category=_field(entry, "category") or None,
+            dataset=_field(entry, "dataset") or None,
         )
-        pairs.append((source, f"line {entry.line}"))
+        pairs.append((_source(data, entry), f"line {entry.line}"))
     kept, notes = deduplicate(pairs)
     # The section an entry was listed in is its kind: recommended models, related papers.
     recommended = tuple(s.id for s in kept if s.kind == "model")

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from ..embedding import Embedder
 from ..errors import InputError
 from ..index import SourceIndex
-from ..sources import Source
+from ..sources import Source, readable
 from ..question import QuestionAnalysis, analyze_question
 from ..tasks import Taxonomy
 from ..tuning import LIMITS, TUNING, Tuning, Weights
@@ -78,7 +78,7 @@ class Retriever:
     """Ranks the sources of one index for questions; thread-safe, reusable."""
 
     def __init__(self, index: SourceIndex, *, embedder: Embedder, taxonomy: Taxonomy, tuning: Tuning = TUNING,
-                 backing: Mapping[str, Source] | None = None, originals: Mapping[str, Source] | None = None) -> None:
+                 backing: Mapping[str, Source] | None = None) -> None:
         if index.manifest.taxonomy_sha256 != taxonomy.fingerprint:
             raise InputError(
                 "this index was built with a different task taxonomy than the one given to the retriever; "
@@ -88,10 +88,9 @@ class Retriever:
         self.embedder = embedder
         self.taxonomy = taxonomy
         self.tuning = tuning
+        # What backs each source (its card); sources are ranked as read with it, reported as given.
         self.backing = dict(backing or {})
-        # Sources enriched from a card are ranked with the card's text but reported as supplied.
-        self._originals = dict(originals or {})
-        self.features = IndexFeatures.of(index, taxonomy)
+        self.features = IndexFeatures.of([readable(s, self.backing.get(s.id)) for s in index.sources], taxonomy)
 
     @property
     def weights(self) -> Weights:
@@ -146,7 +145,7 @@ class Retriever:
             source = index.sources[row]
             top_tasks = np.argsort(index.affinity[row])[::-1][:2]
             hits.append(Hit(
-                source=self._originals.get(source.id, source),
+                source=source,
                 rank=rank,
                 score=round(float(fused[j]), 6),
                 components={name: round(float(values[j]), 6) for name, values in components.items()},

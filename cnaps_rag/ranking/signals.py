@@ -42,17 +42,17 @@ class IndexFeatures:
     is_model: np.ndarray
 
     @classmethod
-    def of(cls, index: SourceIndex, taxonomy: Taxonomy) -> "IndexFeatures":
-        """Compute the features of every source of ``index``."""
-        names = [taxonomy.parse_name(s.name) for s in index.sources]
+    def of(cls, sources: Sequence[Source], taxonomy: Taxonomy) -> "IndexFeatures":
+        """Compute the features of every source (as read, with its card) of an index, in row order."""
+        names = [taxonomy.parse_name(s.name) for s in sources]
         token_rows: dict[str, list[int]] = {}
-        for row, source in enumerate(index.sources):
+        for row, source in enumerate(sources):
             for token in distinctive_tokens(source.name):
                 token_rows.setdefault(token, []).append(row)
         nan = float("nan")
-        family = families(index.sources)
+        family = families(sources)
         return cls(
-            labels=[tuple(taxonomy.ids[c] for c in source_label_columns(s, taxonomy)) for s in index.sources],
+            labels=[tuple(taxonomy.ids[c] for c in source_label_columns(s, taxonomy)) for s in sources],
             token_rows=token_rows,
             convention=np.array([n.follows_convention for n in names], dtype=bool),
             scale=np.array([n.scale if n.scale is not None else nan for n in names], dtype=np.float32),
@@ -60,7 +60,7 @@ class IndexFeatures:
                     for _, setting in taxonomy.settings},
             family=family,
             prior=family_prior(family),
-            is_model=np.array([s.kind == "model" for s in index.sources], dtype=np.float32),
+            is_model=np.array([s.kind == "model" for s in sources], dtype=np.float32),
         )
 
 

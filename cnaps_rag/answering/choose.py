@@ -1,0 +1,181 @@
+"""The decisions behind an answer: what the question asks, which source is its subject, each source's role.
+
+In a prompt the recommender has already chosen: its listed models are the subject, and one is
+called tangential only on strong evidence (its known tasks fit far worse than another listed
+model's). The task comes from the question and the listed models together: the tasks on the
+table are the listed models' (their labels and their family cards'), and the question picks
+among them; only when none fits does the question alone decide. In catalog mode cnaps_rag is
+the recommender: the best relevant model, further models only for further asked tasks, and up
+to ``max_papers`` relevant papers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from ..question import QuestionAnalysis
+from ..ranking import Hit, Ranking, judge_scope
+from ..sources import Source, readable
+from ..tasks import Taxonomy
+from ..tuning import TUNING, Tuning
+from .model import ListedAs, Role
+
+
+@dataclass
+class Plan:
+    """What an answer will say, decided before any sentence is written."""
+
+    in_scope: bool
+    reason: str
+    hits: list[Hit]
+    roles: dict[str, Role] = field(default_factory=dict)
+    primary: Hit | None = None
+    primary_task: str | None = None
+    asked: list[str] = field(default_factory=list)
+    listed_fits: bool = True
+    seconds: list[tuple[Hit, str]] = field(default_factory=list)
+
+
+def read(hit: Hit) -> Source:
+    """The source as ranked: with the card (or corpus source) that backs it."""
+    return readable(hit.source, hit.backing)
+
+
+def family_tasks(hit: Hit) -> tuple[str, ...]:
+    """The tasks of the model's family card, beyond the ones its own labels give."""
+    card = read(hit).card
+    return tuple(t for t in (card.tasks if card else ()) if t not in hit.labels)
+
+
+def asked_tasks(analysis: QuestionAnalysis, taxonomy: Taxonomy, tuning: Tuning = TUNING) -> list[str]:
+    """Tasks the question plausibly asks for, most likely first; an enlargement factor puts its tasks first.
+
+    A question without a single task cue asks for a task only when it is close to that task's own
+    texts (so "how do I bake bread?" asks for nothing).
+    """
+    q = tuning.question
+    ranked = [t for t, p in analysis.top(q.asked_top) if p >= q.asked_floor]
+    if not analysis.has_cues:
+        column = {t: i for i, t in enumerate(analysis.task_ids)}
+        ranked = [t for t in ranked if analysis.similarities[column[t]] >= tuning.answer.ask_similarity]
+    if analysis.scale is not None:
+        mask = taxonomy.scale_cue_mask(analysis.scale)
+        ranked.sort(key=lambda t: -mask[taxonomy.ids.index(t)])
+    return ranked
+
+
+def fit(hit: Hit, analysis: QuestionAnalysis, tuning: Tuning = TUNING) -> float:
+    """How well a model's known tasks fit the question: the probability of its likeliest task."""
+    probability = dict(zip(analysis.task_ids, analysis.probabilities))
+    own = max((probability.get(t, 0.0) for t in hit.labels), default=0.0)
+    family = max((probability.get(t, 0.0) for t in family_tasks(hit)), default=0.0)
+    return max(own, tuning.answer.family_share * family)
+
+
+def plan(ranking: Ranking, hits: Sequence[Hit], listed: dict[str, ListedAs] | None, taxonomy: Taxonomy,
+         tuning: Tuning = TUNING, k: int | None = None) -> Plan:
+    """Decide scope, roles, the primary source and the primary task for an answer."""
+    analysis = ranking.analysis
+    scope = judge_scope(Ranking(question=ranking.question, analysis=analysis, hits=tuple(hits)), tuning.scope)
+    asked = asked_tasks(analysis, taxonomy, tuning)
+    relevant = set(scope.relevant)
+    if listed is None:
+        chosen = recommend(list(hits), relevant, asked, tuning) or list(hits[:3])
+        result = Plan(in_scope=scope.in_scope, reason=scope.reason, hits=chosen, asked=asked)
+        for hit in chosen:
+            result.roles[hit.source.id] = ("tangential" if hit.source.id not in relevant else
+                                           "recommended model" if hit.source.kind == "model" else "supporting paper")
+    else:
+        result = _plan_listed(ranking, list(hits), listed, relevant, asked, tuning)
+    if not result.in_scope:
+        return result
+    models = [h for h in result.hits if result.roles[h.source.id] == "recommended model"]
+    papers = [h for h in result.hits if result.roles[h.source.id] == "supporting paper"]
+    result.primary = result.primary or (models or papers or [None])[0]
+    result.primary_task, result.listed_fits = _primary_task(result, analysis, asked, tuning)
+    covered = set(_tasks_of(result.primary)) | {result.primary_task}
+    for other in models:
+        if other is result.primary:
+            continue
+        for task_id in [t for t in asked if t in _tasks_of(other) and t not in covered][:1]:
+            result.seconds.append((other, task_id))
+            covered.add(task_id)
+    return result
+
+
+def _tasks_of(hit: Hit | None) -> tuple[str, ...]:
+    return () if hit is None else tuple(dict.fromkeys((*hit.labels, *family_tasks(hit))))
+
+
+def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs], relevant: set[str],
+                 asked: list[str], tuning: Tuning) -> Plan:
+    analysis = ranking.analysis
+    models = [h for h in hits if h.source.kind == "model"]
+    fits = {h.source.id: fit(h, analysis, tuning) for h in models}
+    best = max(models, key=lambda h: (fits[h.source.id] if asked else 0.0, h.source.id in relevant, h.score), default=None)
+    if best is not None and fits[best.source.id] < tuning.question.asked_floor and best.source.id not in relevant:
+        best = None  # no listed model fits what is asked, and none is close to the question
+    roles: dict[str, Role] = {}
+    for hit in hits:
+        if hit.source.kind != "model":
+            roles[hit.source.id] = "supporting paper" if hit.source.id in relevant else "tangential"
+            continue
+        known = bool(_tasks_of(hit))
+        weak = fits[hit.source.id] < tuning.answer.tangential_ratio * fits.get(best.source.id, 0.0) if best else False
+        fitting = bool(asked) and fits[hit.source.id] >= tuning.question.asked_floor
+        if hit is best or fitting or (hit.source.id in relevant and not (known and weak)):
+            roles[hit.source.id] = "recommended model"
+        else:
+            roles[hit.source.id] = "tangential"
+    in_scope = any(r != "tangential" for r in roles.values()) and (bool(asked) or bool(relevant))
+    if not in_scope:
+        roles = {h.source.id: "tangential" for h in hits}
+    if best is not None and roles[best.source.id] == "tangential":
+        best = None
+    order = {"recommended model": 0, "supporting paper": 1, "tangential": 2}
+    ordered = sorted(hits, key=lambda h: (order[roles[h.source.id]], h is not best, h.rank))
+    reason = "the listed sources cover the question" if in_scope else (
+        "none of the listed sources is about this question" + (f" (best: {hits[0].source.name!r})" if hits else ""))
+    return Plan(in_scope=in_scope, reason=reason, hits=ordered, roles=roles, primary=best, asked=asked)
+
+
+def _primary_task(result: Plan, analysis: QuestionAnalysis, asked: list[str], tuning: Tuning) -> tuple[str | None, bool]:
+    """The task the answer is about, and whether a listed/recommended model does it."""
+    probability = dict(zip(analysis.task_ids, analysis.probabilities))
+    table = [t for h in result.hits if result.roles.get(h.source.id) != "tangential" for t in _tasks_of(h)]
+    primary_tasks = _tasks_of(result.primary)
+    if asked and asked[0] in table:
+        return asked[0], True
+    candidates = sorted(dict.fromkeys(table), key=lambda t: (-(probability.get(t, 0.0)), t not in primary_tasks))
+    if candidates and probability.get(candidates[0], 0.0) >= tuning.answer.table_floor:
+        return candidates[0], True
+    if asked:
+        return asked[0], False
+    return (primary_tasks[0] if primary_tasks else None), True
+
+
+def recommend(hits: Sequence[Hit], relevant: set[str], asked: Sequence[str], tuning: Tuning = TUNING) -> list[Hit]:
+    """The hits a recommender would hand on: the best relevant model, further relevant models only
+    for other tasks the question asks for, and up to ``max_papers`` relevant papers, in rank order.
+    """
+    wanted = set(asked)
+    chosen: list[Hit] = []
+    covered: set[str] = set()
+    papers = 0
+    for hit in hits:
+        if hit.source.id not in relevant:
+            continue
+        if hit.source.kind == "paper":
+            if papers < tuning.answer.max_papers:
+                chosen.append(hit)
+                papers += 1
+            continue
+        tasks = set(hit.labels) or set(hit.tasks)
+        if not any(h.source.kind == "model" for h in chosen):
+            chosen.append(hit)
+            covered |= tasks
+        elif (tasks & wanted) - covered:
+            chosen.append(hit)
+            covered |= tasks
+    return chosen

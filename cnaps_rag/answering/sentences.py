@@ -1,0 +1,188 @@
+"""The sentences of part 1 (how, then the task) and of part 3 (why each source is listed).
+
+Each sentence is assembled from verbatim spans of a source or its card, cites that source, and
+names the taxonomy terms it uses (so a task's own name, such as "3D reconstruction", is never
+mistaken for a number the sources must contain). Wording rules come from the answer voice: the
+mechanism first, the task named once, no echo of the user's words as evidence, no "X, not X",
+no reason resting on filler words.
+"""
+
+from __future__ import annotations
+
+from ..question import QuestionAnalysis
+from ..ranking import Hit
+from ..sources import Source
+from ..tasks import Taxonomy
+from ..text import stems, with_article
+from ..tuning import TUNING
+from .choose import Plan, family_tasks, read
+from .model import Evidence, Role, Statement
+from .spans import gist, join_names, join_quoted, overlap, question_spans, sentence_with, sentences, shared_cue_words
+
+
+def evidence(hit: Hit, quote: str) -> Evidence:
+    """Evidence from the hit's source, attributed to its backing card when the quote is the card's."""
+    return Evidence.of(hit.source, quote, hit.backing)
+
+
+def label_quotes(hit: Hit) -> list[str]:
+    """Verbatim labels of a source: its name, its category, its card's title."""
+    source = read(hit)
+    quotes = [hit.source.name]
+    if source.category:
+        quotes.append(source.category)
+    if source.card and source.card.title:
+        quotes.append(source.card.title)
+    return quotes
+
+
+def mechanism(hit: Hit, analysis: QuestionAnalysis, task_words: str = "") -> list[Statement]:
+    """The "how?" in plain words: the card's mechanisms, the one that best meets the question and its
+    task first; else its gist, else the summary sentence that says what the model does."""
+    source = read(hit)
+    card = source.card
+    if card is not None and card.why_it_works:
+        wanted = f"{analysis.question} {task_words}"
+        ordered = sorted(card.why_it_works, key=lambda s: -overlap(wanted, s))
+        lead = ["How it does this: ", "Besides, "]
+        return [Statement(text=f"{lead[min(i, 1)]}{_lower_first(text)}", sources=(hit.source.id,),
+                          evidence=(evidence(hit, text),)) for i, text in enumerate(ordered[:2])]
+    found = gist(source)
+    if found is None:
+        return []
+    if card is not None and card.gist:
+        return [Statement(text=f"How it works, in short: {_lower_first(found)}.", sources=(hit.source.id,),
+                          evidence=(evidence(hit, found),))]
+    return [Statement(text=f"How it works, in its summary's words: “{found}”.", sources=(hit.source.id,),
+                      evidence=(evidence(hit, found),))]
+
+
+def task_statements(plan: Plan, analysis: QuestionAnalysis, taxonomy: Taxonomy) -> list[Statement]:
+    """Part 1 after the mechanism: the task named once, the model's relation to it, further asked tasks."""
+    hit, task_id = plan.primary, plan.primary_task
+    if hit is None or task_id is None:
+        return []
+    task = taxonomy.get(task_id)
+    name = hit.source.name
+    quotes = label_quotes(hit)
+    out: list[Statement] = []
+    terms = (task.name, task.group)
+    if not plan.listed_fits:
+        out.append(Statement(
+            text=f"Your question asks for {task.name} ({task.group}); none of the listed models is built for it, "
+                 f"so the closest one, {name}, is described below.",
+            sources=(hit.source.id,), evidence=tuple(evidence(hit, q) for q in quotes), terms=terms))
+        return out
+    if task_id in hit.labels:
+        text = f"What you saw is {task.name}, a task of {task.group}, and it is what {name} is built for."
+    elif task_id in family_tasks(hit):
+        family = read(hit).card
+        own = [taxonomy.get(t).name for t in hit.labels]
+        family_name = family.title if family and family.title else name
+        text = f"What you saw is {task.name}, a task of {task.group}; the model family of {name} ({family_name}) is built for it"
+        text += f", and {name} itself is its {join_names(own)} model." if own else "."
+        terms += tuple(taxonomy.get(t).name for t in hit.labels)
+    else:
+        text = f"What you saw is {task.name}, a task of {task.group}, and {name} is the listed model for it."
+    out.append(Statement(text=text, sources=(hit.source.id,), evidence=tuple(evidence(hit, q) for q in quotes),
+                         terms=terms))
+    for other, other_task in plan.seconds:
+        spans = question_spans(analysis.question, analysis.cues.get(other_task, ()))
+        asks = f" (“{spans[0]}”)" if spans else ""
+        second = taxonomy.get(other_task)
+        out.append(Statement(
+            text=f"Your question also asks for {second.name}{asks}, which is what {other.source.name} is for.",
+            sources=(other.source.id,), terms=(second.name,),
+            evidence=tuple(evidence(other, q) for q in label_quotes(other))
+            + tuple(Evidence(origin="question", quote=q) for q in spans[:1])))
+    covered = {task_id, *(t for _, t in plan.seconds)}
+    own_said = task_id not in hit.labels and task_id in family_tasks(hit)
+    for extra in [t for t in hit.labels if t not in covered and t not in plan.asked and not own_said][:1]:
+        other = taxonomy.get(extra)
+        out.append(Statement(
+            text=f"{name} is also built for {other.name}, which suggests the input was {with_article(other.input)} as well.",
+            sources=(hit.source.id,), evidence=tuple(evidence(hit, q) for q in quotes), terms=(other.name, other.input)))
+    return out
+
+
+def reason(hit: Hit, role: Role, plan: Plan, analysis: QuestionAnalysis, taxonomy: Taxonomy) -> Statement:
+    """Part 3's one line on a source: what it does (its card's gist, its summary's gist) and why it is listed."""
+    source = read(hit)
+    own = [taxonomy.get(t).name for t in hit.labels] or [taxonomy.get(t).name for t in hit.tasks[:1]]
+    asked = taxonomy.get(plan.primary_task).name if plan.primary_task else None
+    found = gist(source)
+    if role != "tangential":
+        about = f"it is about {join_names(own[:2])}" if own else None
+        if found and source.card is not None and source.card.gist:
+            text = f"What it does: {_lower_first(found)}."
+        elif found:
+            text = f"What it does, in its summary's words: “{found}”."
+        else:
+            text = f"Listed for the question: {about}." if about else f"Listed for the question as {hit.source.name}."
+        quotes = [found] if found else label_quotes(hit)[:2]
+        return Statement(text=text, sources=(hit.source.id,), evidence=tuple(evidence(hit, q) for q in quotes),
+                         terms=tuple(own[:2]))
+    subject = own[0] if own else None
+    contrast = f", while your question is about {asked}" if asked and subject and asked != subject else ""
+    cue_words = {w for phrases in analysis.cues.values() for p in phrases for w in stems(p)}
+    for word in shared_cue_words(analysis.question, source, cue_words):
+        sentence = sentence_with(source, word)
+        if sentence:
+            about = f" It is about {subject}{contrast}." if subject else ""
+            return Statement(text=f"It uses “{word}” in another sense: “{sentence}”.{about}", sources=(hit.source.id,),
+                             evidence=(evidence(hit, sentence),), terms=tuple(t for t in (subject, asked) if t))
+    if found and subject:
+        text = f"It is about {subject}{contrast}: “{found}”."
+    elif found:
+        text = f"It is about something else: “{found}”."
+    elif subject:
+        text = f"It is about {subject}{contrast}."
+    else:
+        text = f"Nothing in {hit.source.name} concerns the question."
+    quotes = ([found] if found else []) + label_quotes(hit)[:1]
+    return Statement(text=text, sources=(hit.source.id,), evidence=tuple(evidence(hit, q) for q in quotes),
+                     terms=tuple(t for t in (subject, asked) if t))
+
+
+def variant_reason(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy) -> Statement | None:
+    """Why this variant of a family fits the question: the scale or the level its name carries."""
+    name = taxonomy.parse_name(hit.source.name)
+    if hit.variant <= 0 or not name.follows_convention:
+        return None
+    reasons, quotes = [], []
+    if analysis.scale is not None and name.scale is not None and abs(analysis.scale - name.scale) < 1e-6:
+        token = next(t for t, meaning in name.settings() if meaning.startswith("scale"))
+        reasons.append(f"you asked for {analysis.scale_text} and its name's {token} setting is that scale")
+        quotes.append(analysis.scale_text)
+    terms: list[str] = []
+    for task_id, setting in taxonomy.settings:
+        level = name.levels.get(setting.name)
+        if level is None or task_id not in analysis.cues:
+            continue
+        spans = question_spans(analysis.question, analysis.cues[task_id])[:2]
+        task_name = taxonomy.get(task_id).name
+        terms.append(task_name)
+        reasons.append(f"your question mentions {join_quoted(spans)} and its name marks {with_article(task_name)} model "
+                       f"({setting.meaning} {level})")
+        quotes += spans
+    if not reasons:
+        return None
+    return Statement(
+        text=f"Why this variant, {hit.source.name}: " + "; ".join(reasons) + ".",
+        sources=(hit.source.id,), terms=tuple(terms),
+        evidence=(Evidence(origin="source", source_id=hit.source.id, quote=hit.source.name),)
+        + tuple(Evidence(origin="question", quote=q) for q in quotes if q),
+    )
+
+
+def summary_sentences(source: Source) -> list[str]:
+    """The quotable sentences of a source's summary."""
+    return sentences(source.summary, TUNING.answer.quote_max_chars)
+
+
+def _lower_first(text: str) -> str:
+    """'The model …' -> 'the model …' for a clause after a colon; acronyms ('SwinIR', 'A 3x3') stay."""
+    first = text.split(" ", 1)[0]
+    if first.replace("-", "").isalpha() and first[0].isupper() and (len(first) == 1 or first[1:].islower()) and first != "I":
+        return text[0].lower() + text[1:]
+    return text

@@ -1,0 +1,121 @@
+"""The model card library: it checks clean, resolves without mis-firing, and its cards drive answers."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import CATALOG_159, needs_dataset
+
+from cnaps_rag import answer_prompt, default_engine, load_catalog, verify
+from cnaps_rag.cards_check import check_cards, check_catalog
+
+ENGINE = default_engine()
+LIBRARY = ENGINE.cards
+
+
+def prompt(question: str, name: str, paper: str | None = None, github: str | None = None) -> str:
+    lines = ["A user has asked the following question:", f'"{question}"', "", "### Recommended AI Models:", f"Model: {name}"]
+    lines += [f"Paper: {paper or 'None'}"] + ([f"GitHub: {github}"] if github else [])
+    return "\n".join(lines) + "\n"
+
+
+def test_the_library_checks_clean_against_the_taxonomy():
+    assert len(LIBRARY) >= 120
+    assert check_cards(LIBRARY, ENGINE.taxonomy.ids) == []
+
+
+@needs_dataset
+def test_every_cnaps_catalog_model_resolves_to_exactly_one_card():
+    sources = load_catalog([CATALOG_159]).sources
+    assert check_catalog(LIBRARY, sources) == []
+    assert all(LIBRARY.backing(s) is not None for s in sources if s.kind == "model")
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("SISR-Any-LTE-SwinIR", "lte"),                      # a SwinIR backbone inside LTE is LTE, not SwinIR
+    ("SISR-RCAN-it-2x", "rcan-it"),                     # the longer pattern wins over SISR-RCAN-*
+    ("SISR-RCAN-4x", "rcan"),
+    ("Segmentation-HuggingFace-facebook-maskformer-swin-base-coco", "maskformer"),
+    ("ObjDet-HuggingFace-valentinafeve-yolos-fashionpedia", "yolos-fashionpedia"),
+    ("Restoration-SwinIR-Jpeg40", "swinir"),
+    ("openai/whisper-large-v3", "whisper"),
+])
+def test_conflicting_names_resolve_to_the_more_specific_card(name, expected):
+    card, _ = LIBRARY.resolve(name)
+    assert card.id == expected
+
+
+@pytest.mark.parametrize("name", ["WhisperSpeech", "SISR", "Model", "resnet-50-finetuned-on-my-cats-by-someone"])
+def test_a_shared_word_or_prefix_is_not_enough_to_match(name):
+    found = LIBRARY.resolve(name)
+    assert found is None or found[0].id not in {"whisper", "swinir"} or name.lower().startswith(found[0].id)
+
+
+def test_a_github_subpath_matches_only_its_own_family():
+    bart = LIBRARY.resolve("my-summarizer", github_url="https://github.com/facebookresearch/fairseq/tree/main/examples/bart")
+    assert bart is not None and bart[0].id == "bart" and bart[1].kind == "github"
+    assert LIBRARY.resolve("my-asr", github_url="https://github.com/facebookresearch/fairseq") is None
+
+
+def _every_card_name():
+    return [(card.id, card.known_names[0]) for card in LIBRARY.cards if card.known_names]
+
+
+def _one_card_per_task():
+    seen, out = set(), []
+    for card_id, name in _every_card_name():
+        task = LIBRARY.by_id[card_id].tasks[0]
+        if task not in seen:
+            seen.add(task)
+            out.append((card_id, name))
+    return out
+
+
+@pytest.mark.parametrize(("card_id", "name"), _one_card_per_task(), ids=lambda v: str(v))
+def test_a_listed_model_without_summary_gets_its_cards_stage_graph(card_id, name):
+    _assert_card_graph(card_id, name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("card_id", "name"), _every_card_name(), ids=lambda v: str(v))
+def test_every_card_gives_its_stage_graph_to_a_name_only_model(card_id, name):
+    _assert_card_graph(card_id, name)
+
+
+def _assert_card_graph(card_id: str, name: str) -> None:
+    card = LIBRARY.by_id[card_id]
+    task = ENGINE.taxonomy.get(card.tasks[0])
+    result = answer_prompt(prompt(f"How does AI do {task.name} so well?", name))
+    assert not result.abstained, result.abstain_reason
+    (flow, *_) = result.workflow
+    assert flow.coverage == "card" and flow.card == (card.title or card.name)
+    stages = [n for n in flow.nodes if n.kind not in ("input", "output")]
+    assert len(stages) >= min(3, len(card.stages)) and flow.nodes[0].kind == "input" and flow.nodes[-1].kind == "output"
+    assert [n.label for n in stages] == [s.name for s in card.stages]
+
+
+LAY = [
+    ("My scratched wedding photo got a hole filled in so well nobody notices. How?", "Inpainting-LatentDiffusion", "latent-diffusion"),
+    ("How did an app turn a short voice memo into typed text?", "openai/whisper-small", "whisper"),
+    ("A karaoke app removed the singer from my favourite song. How does it separate the voice?", "htdemucs", "demucs"),
+    ("I clicked on my dog in a photo and the app cut him out perfectly. How?", "facebook/sam-vit-huge", "segment-anything"),
+    ("How can a single photo of a room tell how far away each wall is?", "depth-anything/Depth-Anything-V2-Small-hf", "depth-anything-v2"),
+    ("My old black and white family picture came back in colour. How?", "Colorization-DISCO-rand", "disco-colorization"),
+    ("I typed 'a castle at dusk, oil painting' and got a picture. How?", "Txt2Img-StableDiffusionV1-ToonYou", "stable-diffusion-v1"),
+    ("The app made my 30 fps clip look smooth like 120 fps. How?", "RIFE", "rife"),
+    ("A website turned my long article into three sentences. How?", "Txt2Txt-HuggingFace-facebook-bart-large-cnn", "bart"),
+    ("My phone read the text of a menu in a photo. How?", "microsoft/trocr-base-printed", "trocr"),
+]
+
+
+@pytest.mark.parametrize(("question", "name", "card_id"), LAY, ids=[c for _, _, c in LAY])
+def test_lay_questions_get_the_cards_stages_and_gist(question, name, card_id):
+    resolved = LIBRARY.resolve(name)
+    assert resolved is not None and resolved[0].id == card_id, name
+    card = resolved[0]
+    result = answer_prompt(prompt(question, name))
+    assert verify(result).ok, verify(result).problems
+    flow = result.workflow[0]
+    assert [n.statement.text for n in flow.nodes if n.kind not in ("input", "output")] == [s.text for s in card.stages]
+    why = result.references[0].why
+    assert why.text.startswith("What it does:") and why.evidence[0].quote == card.gist.rstrip(".")
+    assert result.task.task_ids[0] in card.tasks

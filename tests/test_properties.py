@@ -1,0 +1,295 @@
+"""Property-based tests: random text, URLs and markup in prompts, catalog records and answers.
+
+Whatever is generated, the parsers return a result or raise their own error (never another
+exception), and no rendering of an answer (Markdown, text, HTML, JSON) holds link-like text that
+was not a supplied link. The checks on renderings use plain patterns of their own, not
+cnaps_rag.links, so they test the policy rather than restate it. Runs are derandomized (the same
+examples every time); ``-m slow`` runs each property with 10,000 examples.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from cnaps_rag import CorpusError, Engine, PromptError, Source, default_engine, parse_prompt, verify
+from cnaps_rag.answering.model import Answer, Evidence, Reference, Statement, TaskPart
+from cnaps_rag.answering.render import render
+from cnaps_rag.answering.verify import link_problems
+from cnaps_rag.errors import CnapsError, outcome
+from cnaps_rag.ingest.catalog import KNOWN_FIELDS, source_from_catalog
+from cnaps_rag.links import find, neutralise, url_problem
+
+FORMATS = ("markdown", "text", "html", "json")
+FAST = settings(max_examples=400, deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.too_slow])
+ENGINE = settings(max_examples=300, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SLOW = settings(max_examples=10_000, deadline=None, derandomize=True, database=None,
+                suppress_health_check=list(HealthCheck))
+
+HOSTILE = [
+    "www.evil.example/login", "[docs](//evil.example/x)", "[x](javascript:alert(1))", "![i](http://evil.example/a.png)",
+    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "javascript:alert(1)", "data:text/html,<b>x</b>",
+    " //evil.example/y", "evil@evil.example", "http://evil.example", "HTTPS://EVIL.EXAMPLE/X", "\n[1]: /evil\n",
+    "<http://evil.example>", "[a [b] c](<javascript:x>)", "[x][1]", "\n# heading\n", "```", "[3]", "{{ 7*7 }}",
+    "{% raw %}", "`code`", "**bold**", "\u202e", "\x00", "ftp://evil.example", "mailto:evil@evil.example",
+    "vbscript:msgbox(1)", "file:///etc/passwd", "WWW1.evil.example", "[[x](y)](z)", "[x](y 'title')", "](", "[", ")",
+    "<!-- c -->", "&lt;script&gt;", "\\[x\\](javascript:alert(1))", "[x]\n(javascript:alert(1))", "(", "\r\n",
+]
+WORDS = ["noise", "photo", "remove", "upscale", "4x", "sharp", "image", "model", "denoise", "blur", "audio", "the", "a"]
+text_piece = st.one_of(st.text(max_size=12), st.sampled_from(HOSTILE), st.sampled_from(WORDS).map(lambda w: w + " "))
+texty = st.lists(text_piece, max_size=10).map("".join)
+good_url = st.builds(lambda host, path: f"https://{host}.example.org/{path}",
+                     st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True),
+                     st.from_regex(r"[A-Za-z0-9._~()!$&'*+,;=:@/-]{0,20}", fullmatch=True))
+any_url = st.one_of(good_url, texty, st.sampled_from(["None", "", "https://a.b/x\"<y", "https://a.b/ c"]))
+
+# What a reader's software could turn into a link or markup, spelled out independently of cnaps_rag.links.
+_OUTSIDE_LINK = [
+    re.compile(r"(?i)(?<![\w.+-])(?:https?|ftp|file)://"),
+    re.compile(r"(?i)(?<![\w.-])www\d{0,3}\."),
+    re.compile(r"(?i)(?<![\w.+-])(?:javascript|vbscript|data|mailto):\S"),
+    re.compile(r"(?<![\w/:\\])//[\w-]+\.[\w-]"),
+    re.compile(r"\]\("),
+    re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w-]"),
+]
+_RAW_TAG = re.compile(r"<[A-Za-z/!?]")
+
+
+def outside_links(rendered: str, fmt: str, supplied: set[str]) -> list[str]:
+    """Link-like text in a rendering after removing the supplied links it shows (char for char)."""
+    if fmt == "json":
+        assert "<" not in rendered
+        texts = [v for k, v in _strings(json.loads(rendered), None) if not (k in ("paper_url", "github_url", "url") and v in supplied)]
+        rendered = "\n".join(texts)
+    found = []
+    if fmt == "html":
+        found += [t for t in re.findall(r"<(/?[a-z0-9]+)", rendered)
+                  if t.strip("/") not in {"article", "p", "strong", "em", "h2", "h3", "ol", "ul", "li", "pre", "a"}]
+        found += [h for h in re.findall(r'\bhref="([^"]*)"', rendered) if html.unescape(h) not in supplied]
+        rendered = html.unescape(re.sub(r"<[^>]*>", " ", rendered))  # what a reader sees
+    for url in sorted(supplied, key=len, reverse=True):
+        rendered = rendered.replace(url, " ")
+    found += [m.group(0) for pattern in _OUTSIDE_LINK for m in pattern.finditer(rendered)]
+    if fmt == "markdown":
+        found += _RAW_TAG.findall(rendered)
+    return found
+
+
+def _strings(value, key):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v, key)
+    elif isinstance(value, str):
+        yield key, value
+
+
+# --- the link policy itself ---------------------------------------------------------------------
+
+
+def check_neutralise(text: str) -> None:
+    for fmt in FORMATS:
+        shown = neutralise(text, fmt)  # type: ignore[arg-type]
+        # Escaping HTML is the HTML template's autoescape, and JSON's the serialiser's: check those as text.
+        as_read = "markdown" if fmt == "markdown" else "text"
+        assert find(shown, as_read) == [], (fmt, shown)
+        assert outside_links(shown, as_read, set()) == [], (fmt, shown)
+
+
+@FAST
+@given(texty)
+def test_neutralised_text_holds_nothing_link_like(text):
+    check_neutralise(text)
+
+
+# --- prompts --------------------------------------------------------------------------------------
+
+
+@st.composite
+def prompt_documents(draw, question=texty, entry=st.tuples(texty, st.one_of(st.none(), texty)), url=any_url):
+    lines = ["A user has asked the following question:", f'"{draw(question)}"', ""]
+    for section in draw(st.lists(st.sampled_from(["### Recommended AI Models:", "### Related Papers:"]), min_size=1, max_size=2)):
+        lines.append(section)
+        for _ in range(draw(st.integers(1, 3))):
+            name, summary = draw(entry)
+            lines.append(draw(st.sampled_from(["Model: {}", "Title: {}", "- **{}**"])).format(name))
+            lines.append(f"Paper: {draw(url)}")
+            if draw(st.booleans()):
+                lines.append(f"GitHub: {draw(url)}")
+            if summary is not None:
+                lines.append(f"Summary: {summary}")
+            lines.append(draw(st.sampled_from(["", "", "", "", "Answer:", "junk line"])))
+    return "\n".join(lines)
+
+
+def check_parse(document: str) -> None:
+    try:
+        parsed = parse_prompt(document, where="p.txt")
+    except PromptError as exc:
+        assert str(exc).startswith("p.txt: ")
+        return
+    assert parsed.sources
+    for source in parsed.sources:
+        assert find(source.name) == []
+        assert all(url_problem(url) is None for url in source.urls())
+
+
+@FAST
+@given(prompt_documents())
+def test_a_random_prompt_parses_or_is_a_prompt_error(document):
+    check_parse(document)
+
+
+# --- catalog records ------------------------------------------------------------------------------
+
+field_value = st.one_of(st.none(), texty, good_url, st.integers(), st.floats(allow_nan=True, allow_infinity=True),
+                        st.booleans(), st.lists(st.text(max_size=3), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=1))
+records = st.dictionaries(st.sampled_from(sorted(KNOWN_FIELDS)), field_value).map(
+    lambda r: {"Model Unique Name": "Denoise-Model-x1", **r})
+
+
+def check_record(record: dict) -> None:
+    try:
+        source = source_from_catalog(record, "c.json: record 1")
+    except CorpusError as exc:
+        assert str(exc).startswith("c.json: record 1")
+        return
+    for key in ("Summary", "Category", "Dataset", "Model Unique Name"):
+        value = record.get(key)
+        assert value is None or isinstance(value, str)  # nothing but text was turned into text
+    assert not any(isinstance(v, float) and math.isnan(v) for v in record.values())
+    assert find(source.name) == []
+
+
+@FAST
+@given(records)
+def test_a_random_catalog_record_is_a_source_or_an_error_naming_it(record):
+    check_record(record)
+
+
+# --- renderings of answers that quote random source text verbatim -------------------------------
+
+
+@st.composite
+def quoting_answers(draw):
+    summary = draw(texty)
+    name = draw(texty)
+    try:
+        source = Source(id="s1", kind=draw(st.sampled_from(["model", "paper"])), name=name or "x", summary=summary,
+                        paper_url=draw(st.one_of(st.none(), good_url)))
+    except ValueError:
+        assume(False)
+    quote = source.summary or source.name
+    said = Statement(text=f"What it does, in its summary's words: “{quote}”", sources=("s1",),
+                     evidence=(Evidence(origin="source", source_id="s1", quote=quote),))
+    return Answer(question=draw(texty) or "?", hits=(), workflow=(), abstained=False,
+                  task=TaskPart(task_ids=(), task_names=(), statements=(said,)),
+                  references=(Reference(number=1, source=source, role="recommended model", listed_as="recommended",
+                                        why=said, score=1.0),))
+
+
+def check_renderings(answer: Answer) -> None:
+    supplied = {u for s in [r.source for r in answer.references] + [h.source for h in answer.hits] for u in s.urls()}
+    for fmt in FORMATS:
+        rendered = render(answer, fmt)
+        assert outside_links(rendered, fmt, supplied) == [], (fmt, rendered)
+        assert link_problems(rendered, fmt, supplied)[0] == [], fmt
+
+
+@FAST
+@given(quoting_answers())
+def test_every_rendering_of_a_verbatim_quote_is_link_free_and_verifies(answer):
+    check_renderings(answer)
+    assert verify(answer).ok, verify(answer).problems
+
+
+# --- end to end: prompts through one Engine, as the CLI runs them ------------------------------
+
+ENTRIES = [
+    ("Denoise-Zorblax-Noise15", "Removes noise from photos with a residual network."),
+    ("SISR-Quux-x4", "Upscales images 4x; see www.evil.example/login and [docs](//evil.example/x)."),
+    ("Deblur-Blip-GoPro", "Sharpens blurry photos <script>alert(1)</script> with <img src=x onerror=alert(1)> attention [3]."),
+    ("Colorize Gleep [2]", "We propose ![i](http://evil.example/a.png) a model that colorizes old photos; mail evil@evil.example."),
+    ("Speech-Thing", "Transcribes speech to text.\n# heading\n[1]: /evil"),
+    ("Restoration-SwinIR-Jpeg40", None),
+    ("Deblur [x](javascript:alert(1))", "Removes blur."),
+    ("Frob www.evil.example", None),
+]
+URLS = ["https://arxiv.org/abs/2001.00001", "https://github.com/example/quux", "https://example.org/a_(b)",
+        "None", "https://example.org/\"<x"]
+QUESTIONS = ["How does AI remove noise from a photo?", "How do I upscale an image 4x?", "Why is my photo blurry?",
+             "How do I bake bread?", "How? www.evil.example [x](javascript:alert(1)) <script>"]
+# A small pool of parts, so the one Engine embeds each source text once and the run takes seconds.
+pooled_prompts = prompt_documents(question=st.sampled_from(QUESTIONS), entry=st.sampled_from(ENTRIES),
+                                  url=st.sampled_from(URLS))
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return default_engine()
+
+
+def check_end_to_end(engine: Engine, document: str) -> None:
+    try:
+        answer = engine.answer_prompt(parse_prompt(document, where="p.txt"))
+        code = 3 if answer.abstained else 0
+    except CnapsError as exc:  # anything else is a traceback, and fails the test
+        code, answer = outcome(exc)[0], None
+    assert code in (0, 2, 3)
+    if answer is not None:
+        check_renderings(answer)
+
+
+@ENGINE
+@given(pooled_prompts)
+def test_a_random_prompt_of_hostile_parts_is_answered_or_refused_never_a_traceback_or_a_foreign_link(engine, document):
+    check_end_to_end(engine, document)
+
+
+# --- the same properties at 10,000 examples ------------------------------------------------------
+
+
+@pytest.mark.slow
+@SLOW
+@given(texty)
+def test_slow_neutralised_text_holds_nothing_link_like(text):
+    check_neutralise(text)
+
+
+@pytest.mark.slow
+@SLOW
+@given(prompt_documents())
+def test_slow_a_random_prompt_parses_or_is_a_prompt_error(document):
+    check_parse(document)
+
+
+@pytest.mark.slow
+@SLOW
+@given(records)
+def test_slow_a_random_catalog_record_is_a_source_or_an_error_naming_it(record):
+    check_record(record)
+
+
+@pytest.mark.slow
+@SLOW
+@given(quoting_answers())
+def test_slow_every_rendering_of_a_verbatim_quote_is_link_free_and_verifies(answer):
+    check_renderings(answer)
+    assert verify(answer).ok, verify(answer).problems
+
+
+@pytest.mark.slow
+@SLOW
+@given(pooled_prompts)
+def test_slow_a_random_prompt_of_hostile_parts_is_answered_or_refused(engine, document):
+    check_end_to_end(engine, document)
