@@ -22,6 +22,27 @@ _QUOTED_INPUT = re.compile(
     re.IGNORECASE,
 )
 
+# "turn my voice memo into text", "from a photo to a 3D model": the direction a question asks for.
+_INTO = re.compile(r"\b(?:into|to|as)\b", re.IGNORECASE)
+
+
+def question_direction(question: str, taxonomy: Taxonomy) -> tuple[str, str] | None:
+    """(input modality, output modality) when the question says it turns one into another, else None.
+
+    Reads the taxonomy's modality words in order: a modality word, then 'into'/'to'/'as', then a
+    different modality word later in the same sentence ("my voice memo ... into text").
+    """
+    words = [(m.start(), m.end(), modality) for modality, names in taxonomy.modalities.items()
+             for name in names for m in re.finditer(rf"\b{re.escape(name)}\b", question, re.IGNORECASE)]
+    words.sort()
+    for i, (_, end, first) in enumerate(words):
+        for start, _, second in words[i + 1:]:
+            between = question[end:start]
+            if second != first and _INTO.search(between) and not re.search(r"[.?!]", between) and len(between) <= 60:
+                return first, second
+    return None
+
+
 _SCALE_DIGITS = re.compile(
     r"(?<![\d.])(\d{1,2}(?:\.\d+)?)\s*(?:[x×]|times|fold)(?![a-z])|(?<![a-z])[x×]\s?(\d{1,2})(?![\d.])", re.IGNORECASE
 )
@@ -59,6 +80,7 @@ class QuestionAnalysis(BaseModel):
     scale: float | None = None
     scale_text: str | None = None
     text_input: bool = False
+    direction: tuple[str, str] | None = None
 
     def top(self, k: int = 3) -> list[tuple[str, float]]:
         """The k most probable tasks with their probabilities."""
@@ -74,7 +96,7 @@ class QuestionAnalysis(BaseModel):
 def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndarray, task_vectors: np.ndarray,
                      tuning: QuestionTuning = TUNING.question) -> QuestionAnalysis:
     """Score every task for ``question`` from its cue phrases and its embedding similarity to each task."""
-    similarities = taxonomy.task_similarity(task_vectors @ question_vector)
+    similarities = taxonomy.task_similarity(task_vectors @ question_vector, tuning.example_neighbours)
     matcher = taxonomy.matcher(tuning)
     cue_scores = matcher.scores(question)
     scale, scale_text = question_scale(question, tuning.max_scale)
@@ -84,6 +106,9 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     text_input = bool(_QUOTED_INPUT.search(question))
     if text_input:
         logits = logits + tuning.text_input_bonus * taxonomy.text_input_mask
+    direction = question_direction(question, taxonomy)
+    if direction is not None:
+        logits = logits + tuning.direction_bonus * taxonomy.direction_mask(*direction)
     logits -= logits.max()
     probabilities = np.exp(logits)
     probabilities /= probabilities.sum()
@@ -101,4 +126,5 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
         scale=scale,
         scale_text=scale_text,
         text_input=text_input,
+        direction=direction,
     )

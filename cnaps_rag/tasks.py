@@ -70,6 +70,7 @@ class Task(BaseModel):
     scales: tuple[float, ...] = ()
     any_scale: bool = False
     setting: Setting | None = None
+    learned: tuple[str, ...] = ()
 
     @field_validator("cues", "keywords", "labels", "examples")
     @classmethod
@@ -93,6 +94,7 @@ class Taxonomy(BaseModel):
     version: int = 1
     intensity: dict[str, tuple[str, ...]] = {}
     umbrella_labels: dict[str, tuple[str, ...]] = {}
+    modalities: dict[str, tuple[str, ...]] = {}
     tasks: tuple[Task, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -131,7 +133,7 @@ class Taxonomy(BaseModel):
 
     def embedding_texts(self, recipe: IndexRecipe = TUNING.index) -> list[str]:
         """Texts embedded for the tasks: per task its description text, then its example questions."""
-        return [text for t in self.tasks for text in (t.embedding_text(recipe), *t.examples)]
+        return [text for t in self.tasks for text in (t.embedding_text(recipe), *t.examples, *t.learned)]
 
     @cached_property
     def settings(self) -> list[tuple[str, Setting]]:
@@ -151,7 +153,8 @@ class Taxonomy(BaseModel):
     @cached_property
     def owners(self) -> np.ndarray:
         """Task column of each row of ``embedding_texts``."""
-        return np.array([c for c, t in enumerate(self.tasks) for _ in range(1 + len(t.examples))], dtype=np.int64)
+        return np.array([c for c, t in enumerate(self.tasks) for _ in range(1 + len(t.examples) + len(t.learned))],
+                        dtype=np.int64)
 
     @cached_property
     def description_rows(self) -> np.ndarray:
@@ -159,11 +162,17 @@ class Taxonomy(BaseModel):
         starts = np.flatnonzero(np.diff(np.concatenate([[-1], self.owners])) != 0)
         return starts
 
-    def task_similarity(self, sims: np.ndarray) -> np.ndarray:
-        """Per task, the best similarity over its description and example questions (last axis: rows)."""
+    def task_similarity(self, sims: np.ndarray, neighbours: int = 1) -> np.ndarray:
+        """Per task, the mean of the ``neighbours`` best similarities over its description and example
+        questions (last axis: rows): a nearest-neighbour vote over labelled examples."""
         out = np.full(sims.shape[:-1] + (len(self.tasks),), -1.0, dtype=np.float32)
         for column in range(len(self.tasks)):
-            out[..., column] = sims[..., self.owners == column].max(axis=-1)
+            rows = sims[..., self.owners == column]
+            k = min(neighbours, rows.shape[-1])
+            if k <= 1:
+                out[..., column] = rows.max(axis=-1)
+            else:
+                out[..., column] = np.sort(rows, axis=-1)[..., -k:].mean(axis=-1)
         return out
 
     def scale_cue_mask(self, scale: float) -> np.ndarray:
@@ -172,6 +181,12 @@ class Taxonomy(BaseModel):
         if listed.any():
             return listed
         return np.array([float(t.any_scale) for t in self.tasks], dtype=np.float32)
+
+    def direction_mask(self, source: str, target: str) -> np.ndarray:
+        """+1 for tasks that turn ``source`` into ``target`` (modalities), -1 for the reverse direction, else 0."""
+        forward = [float(t.modality_in.split("+")[0] == source and t.modality_out == target) for t in self.tasks]
+        reverse = [float(t.modality_in.split("+")[0] == target and t.modality_out == source) for t in self.tasks]
+        return np.array(forward, dtype=np.float32) - np.array(reverse, dtype=np.float32)
 
     @cached_property
     def text_input_mask(self) -> np.ndarray:
@@ -233,12 +248,48 @@ class Taxonomy(BaseModel):
         return {}
 
 
+class ExampleFile(BaseModel):
+    """``corpus/examples/<task>.json``: lay example questions written for one task."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    task: str
+    questions: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("questions")
+    @classmethod
+    def _no_blank(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not v.strip() for v in values):
+            raise ValueError("must not contain blank questions")
+        return values
+
+
+def load_examples(directory: Path, task_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """The example questions below ``directory``, per task id; an unknown task is an error naming the file."""
+    found: dict[str, tuple[str, ...]] = {}
+    for file in sorted(directory.glob("*.json")) if directory.is_dir() else []:
+        try:
+            example = ExampleFile.model_validate(read_json(file, "example questions file"))
+        except ValidationError as exc:
+            raise CorpusError(f"{file}: field '{'.'.join(map(str, exc.errors()[0]['loc']))}': {exc.errors()[0]['msg']}") from None
+        if example.task not in task_ids:
+            raise CorpusError(f"{file}: task {example.task!r} is not in the taxonomy")
+        found[example.task] = found.get(example.task, ()) + example.questions
+    return found
+
+
 def load_taxonomy(path: str | os.PathLike[str] | None = None) -> Taxonomy:
-    """Load and validate a taxonomy file (default: ``tasks.json`` of the default corpus)."""
+    """Load and validate a taxonomy file (default: ``tasks.json`` of the default corpus), with the
+    example questions of ``examples/`` beside it."""
     file = Path(path) if path is not None else default_corpus_dir() / "tasks.json"
     data = read_json(file, "task taxonomy file")
     try:
-        return Taxonomy.model_validate(data)
+        taxonomy = Taxonomy.model_validate(data)
+        learned = load_examples(file.parent / "examples", [t.id for t in taxonomy.tasks])
+        if not learned:
+            return taxonomy
+        tasks = tuple(t.model_copy(update={"learned": learned.get(t.id, ())}) for t in taxonomy.tasks)
+        return taxonomy.model_copy(update={"tasks": tasks})
     except ValidationError as exc:
         details = []
         for err in exc.errors():

@@ -40,11 +40,13 @@ class QuestionTuning(_Frozen):
     cue_weight: float = Field(4.0, description="logit added by a saturated cue match (1 - exp(-cue score)) (*tuned*)")
     scale_cue: float = Field(4.0, description="cue score an enlargement factor ('4x') gives its tasks")
     text_input_bonus: float = Field(2.0, description="logit added to text-input tasks when the question quotes a typed prompt")
+    direction_bonus: float = Field(2.0, description="logit added to tasks turning the modality the question names into the one it asks for")
     phrase_length_bonus: float = Field(0.5, description="extra cue weight per extra word: longer phrases are more specific")
     keyword_discount: float = Field(0.8, description="technical keywords count a little less than lay cues in a question")
     max_scale: float = Field(100.0, description="largest enlargement factor read from a question; beyond is not a zoom")
     asked_floor: float = Field(0.1, description="a task counts as asked when its probability reaches this")
     asked_top: int = Field(4, description="at most this many asked tasks are considered")
+    example_neighbours: int = Field(3, description="a task's similarity is the mean of its this-many nearest example questions")
 
 
 class IndexRecipe(_Frozen):
@@ -87,6 +89,7 @@ class VariantTuning(_Frozen):
     scale_match: float = Field(0.6, description="score for the asked enlargement factor; its negative for another factor")
     setting_base: float = Field(0.4, description="score of a setting exactly at the level the question's wording suggests")
     setting_spread: float = Field(100.0, description="a level this far from the target loses the whole base score")
+    condition_scale: float = Field(4.0, description="variant score per unit of cosine by which the question meets a variant's card description better than its siblings'")
 
 
 class ScopeTuning(_Frozen):

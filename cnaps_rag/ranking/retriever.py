@@ -90,7 +90,8 @@ class Retriever:
         self.tuning = tuning
         # What backs each source (its card); sources are ranked as read with it, reported as given.
         self.backing = dict(backing or {})
-        self.features = IndexFeatures.of([readable(s, self.backing.get(s.id)) for s in index.sources], taxonomy)
+        self.features = IndexFeatures.of([readable(s, self.backing.get(s.id)) for s in index.sources], taxonomy,
+                                         embed=embedder.encode)
 
     @property
     def weights(self) -> Weights:

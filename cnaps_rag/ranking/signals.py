@@ -40,10 +40,17 @@ class IndexFeatures:
     family: np.ndarray
     prior: np.ndarray
     is_model: np.ndarray
+    conditions: np.ndarray | None = None
+    siblings: np.ndarray | None = None
 
     @classmethod
-    def of(cls, sources: Sequence[Source], taxonomy: Taxonomy) -> "IndexFeatures":
-        """Compute the features of every source (as read, with its card) of an index, in row order."""
+    def of(cls, sources: Sequence[Source], taxonomy: Taxonomy,
+           embed: Callable[[list[str]], np.ndarray] | None = None) -> "IndexFeatures":
+        """Compute the features of every source (as read, with its card) of an index, in row order.
+
+        With ``embed``, each variant's card description ("trained for removing haze") is embedded,
+        so the question's condition can pick among a family's variants.
+        """
         names = [taxonomy.parse_name(s.name) for s in sources]
         token_rows: dict[str, list[int]] = {}
         for row, source in enumerate(sources):
@@ -51,7 +58,10 @@ class IndexFeatures:
                 token_rows.setdefault(token, []).append(row)
         nan = float("nan")
         family = families(sources)
+        siblings = _siblings(sources, family)
         return cls(
+            conditions=_condition_vectors(sources, names, siblings, embed),
+            siblings=siblings,
             labels=[tuple(taxonomy.ids[c] for c in source_label_columns(s, taxonomy)) for s in sources],
             token_rows=token_rows,
             convention=np.array([n.follows_convention for n in names], dtype=bool),
@@ -163,7 +173,23 @@ def variant(ctx: Context) -> np.ndarray:
         known = ~np.isnan(levels)
         target = setting.heavy if intensity == "heavy" else setting.light if intensity == "light" else setting.usual
         score[known] += tuning.setting_base - np.abs(levels[known] - target) / tuning.setting_spread
+    if features.conditions is not None:
+        score += _condition_fit(ctx)
     return np.clip(np.where(convention, score, 0.0), -1.0, 1.0).astype(np.float32)
+
+
+def _condition_fit(ctx: Context) -> np.ndarray:
+    """How much better the question's words meet this variant's description than its siblings' (0 if undescribed)."""
+    vectors = ctx.features.conditions[ctx.rows]
+    described = np.abs(vectors).sum(axis=1) > 0
+    sims = np.where(described, vectors @ ctx.vector, 0.0)
+    family = ctx.features.siblings[ctx.rows]
+    out = np.zeros(len(ctx.rows), dtype=np.float32)
+    for fam in np.unique(family[described]):
+        members = (family == fam) & described
+        if members.sum() > 1:
+            out[members] = ctx.tuning.variants.condition_scale * (sims[members] - sims[members].mean())
+    return out
 
 
 @signal("prior")
@@ -176,6 +202,40 @@ def prior(ctx: Context) -> np.ndarray:
 def model(ctx: Context) -> np.ndarray:
     """1 for a model, 0 for a paper: the product recommends models; papers support them."""
     return ctx.features.is_model[ctx.rows]
+
+
+def _siblings(sources: Sequence[Source], family: np.ndarray) -> np.ndarray:
+    """A group per row: the variants of one library card, else the rows of one family."""
+    keys: dict[str, int] = {}
+    out = []
+    for row, source in enumerate(sources):
+        card = source.card.library_id if source.card is not None and source.card.library_id else None
+        key = f"card:{card}" if card else f"family:{int(family[row])}"
+        out.append(keys.setdefault(key, len(keys)))
+    return np.array(out, dtype=np.int64)
+
+
+def _condition_vectors(sources: Sequence[Source], names, family: np.ndarray, embed) -> np.ndarray | None:
+    """Per row, the embedding of what its variant tokens mean on its card (zeros where nothing is said);
+    None when no family has two variants described differently."""
+    if embed is None:
+        return None
+    texts = []
+    for source, name in zip(sources, names):
+        card = source.card
+        tokens = {t.lower() for t in name.variant}
+        said = [v.text for v in (card.variants if card else ()) if v.token.lower() in tokens]
+        texts.append(" ".join(said))
+    described: dict[int, set[str]] = {}
+    for row, text in enumerate(texts):
+        if text:
+            described.setdefault(int(family[row]), set()).add(text)
+    if not any(len(v) > 1 for v in described.values()):
+        return None
+    distinct = sorted({t for t in texts if t})
+    vectors = dict(zip(distinct, embed(distinct)))
+    dimension = len(next(iter(vectors.values())))
+    return np.stack([vectors[t] if t else np.zeros(dimension, dtype=np.float32) for t in texts]).astype(np.float32)
 
 
 def families(sources: Sequence[Source]) -> np.ndarray:
