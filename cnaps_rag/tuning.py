@@ -89,7 +89,7 @@ class VariantTuning(_Frozen):
     scale_match: float = Field(0.6, description="score for the asked enlargement factor; its negative for another factor")
     setting_base: float = Field(0.4, description="score of a setting exactly at the level the question's wording suggests")
     setting_spread: float = Field(100.0, description="a level this far from the target loses the whole base score")
-    condition_scale: float = Field(4.0, description="variant score per unit of cosine by which the question meets a variant's card description better than its siblings'")
+    condition_scale: float = Field(4.0, description="variant score lost per unit of cosine by which the question meets a variant's card description worse than its best sibling's")
 
 
 class ScopeTuning(_Frozen):

@@ -81,8 +81,9 @@ def plan(ranking: Ranking, hits: Sequence[Hit], listed: dict[str, ListedAs] | No
     asked = asked_tasks(analysis, taxonomy, tuning)
     relevant = set(scope.relevant)
     if listed is None:
-        chosen = recommend(list(hits), relevant, asked, tuning) or list(hits[:3])
-        result = Plan(in_scope=scope.in_scope, reason=scope.reason, hits=chosen, asked=asked)
+        # An abstaining recommender lists no unrelated models.
+        chosen = recommend(list(hits), relevant, asked, tuning)
+        result = Plan(in_scope=scope.in_scope and bool(chosen), reason=scope.reason, hits=chosen, asked=asked)
         for hit in chosen:
             result.roles[hit.source.id] = ("tangential" if hit.source.id not in relevant else
                                            "recommended model" if hit.source.kind == "model" else "supporting paper")

@@ -19,7 +19,7 @@ from ..tasks import Taxonomy
 from ..tuning import TUNING, Tuning
 from . import phrases
 from .choose import Plan, plan
-from .model import Answer, ListedAs, Reference, Statement, TaskPart, Workflow
+from .model import Answer, Evidence, ListedAs, Reference, Statement, TaskPart, Workflow
 from .sentences import mechanism, reason, task_statements, variant_reason
 from .verify import statement_problems, verify
 from .workflow import build_workflow
@@ -69,6 +69,9 @@ class Responder:
             task_id = next((t for h, t in decided.seconds if h is hit), decided.primary_task)
             flow = build_workflow(hit.source, hit.backing, analysis, self.taxonomy, task_id)
             note = variant_reason(hit, analysis, self.taxonomy)
+            if note is None and listed is None and _has_siblings(hit, ranking.hits):
+                note = Statement(text=phrases.VARIANT_OPEN.format(name=hit.source.name), sources=(hit.source.id,),
+                                 evidence=(Evidence.of(hit.source, hit.source.name),))
             if note is not None:
                 flow = flow.model_copy(update={"notes": (*flow.notes, note)})
             flows.append(context.keep_flow(flow, dropped))
@@ -155,6 +158,15 @@ class _Context:
                 node = node.model_copy(update={"statement": Statement(text=phrases.STEP_UNCHECKED, template=True)})
             nodes.append(node)
         return flow.model_copy(update={"nodes": tuple(nodes), "notes": tuple(self.keep(flow.notes, dropped))})
+
+
+def _has_siblings(hit: Hit, hits: Sequence[Hit]) -> bool:
+    """True when the ranking holds another released variant of the hit's card family."""
+    card = hit.backing.card.library_id if hit.backing is not None and hit.backing.card is not None else None
+    if card is None:
+        return False
+    return any(h.source.id != hit.source.id and h.backing is not None and h.backing.card is not None
+               and h.backing.card.library_id == card for h in hits)
 
 
 def _distinct_families(hits: list[Hit]) -> list[Hit]:

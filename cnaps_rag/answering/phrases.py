@@ -18,5 +18,8 @@ STEP_UNCHECKED = "The source's sentence for this step could not be checked, so i
 TEMPLATE_PHRASES = frozenset({NOT_COVERED, NO_WORKFLOW, NAME_ONLY, NONE_BEARS, NO_TASK_SENTENCE, LISTED_ONLY,
                               STEP_UNCHECKED})
 
+VARIANT_OPEN = ("{name} is one of several released variants of its family; your question gives no hint which "
+                "setting fits, so the choice among them is open.")
+
 LISTED = {"recommended": "listed as a recommended model", "related": "listed as a related paper"}
 QUESTION_LINK = "(link omitted)"

@@ -58,7 +58,7 @@ class IndexFeatures:
                 token_rows.setdefault(token, []).append(row)
         nan = float("nan")
         family = families(sources)
-        siblings = _siblings(sources, family)
+        siblings = _siblings(sources, names, family)
         return cls(
             conditions=_condition_vectors(sources, names, siblings, embed),
             siblings=siblings,
@@ -179,7 +179,8 @@ def variant(ctx: Context) -> np.ndarray:
 
 
 def _condition_fit(ctx: Context) -> np.ndarray:
-    """How much better the question's words meet this variant's description than its siblings' (0 if undescribed)."""
+    """How much worse the question meets this variant's description than its best sibling's (0 for the best,
+    and for undescribed rows)."""
     vectors = ctx.features.conditions[ctx.rows]
     described = np.abs(vectors).sum(axis=1) > 0
     sims = np.where(described, vectors @ ctx.vector, 0.0)
@@ -188,7 +189,8 @@ def _condition_fit(ctx: Context) -> np.ndarray:
     for fam in np.unique(family[described]):
         members = (family == fam) & described
         if members.sum() > 1:
-            out[members] = ctx.tuning.variants.condition_scale * (sims[members] - sims[members].mean())
+            # Only the siblings that fit worse move down, so the family as a whole keeps its place.
+            out[members] = ctx.tuning.variants.condition_scale * (sims[members] - sims[members].max())
     return out
 
 
@@ -204,13 +206,13 @@ def model(ctx: Context) -> np.ndarray:
     return ctx.features.is_model[ctx.rows]
 
 
-def _siblings(sources: Sequence[Source], family: np.ndarray) -> np.ndarray:
-    """A group per row: the variants of one library card, else the rows of one family."""
+def _siblings(sources: Sequence[Source], names, family: np.ndarray) -> np.ndarray:
+    """A group per row: the released variants of one model (same card, category and architecture), else its family."""
     keys: dict[str, int] = {}
     out = []
-    for row, source in enumerate(sources):
+    for row, (source, name) in enumerate(zip(sources, names)):
         card = source.card.library_id if source.card is not None and source.card.library_id else None
-        key = f"card:{card}" if card else f"family:{int(family[row])}"
+        key = f"card:{card}:{name.category}:{name.architecture}" if card else f"family:{int(family[row])}"
         out.append(keys.setdefault(key, len(keys)))
     return np.array(out, dtype=np.int64)
 
@@ -223,7 +225,9 @@ def _condition_vectors(sources: Sequence[Source], names, family: np.ndarray, emb
     texts = []
     for source, name in zip(sources, names):
         card = source.card
-        tokens = {t.lower() for t in name.variant}
+        # Scales and released levels (x4, Jpeg40) have their own scores; the rest describe conditions.
+        settled = {token.lower() for token, _ in name.settings()}
+        tokens = {t.lower() for t in name.variant} - settled
         said = [v.text for v in (card.variants if card else ()) if v.token.lower() in tokens]
         texts.append(" ".join(said))
     described: dict[int, set[str]] = {}
