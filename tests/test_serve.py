@@ -248,3 +248,13 @@ def test_32_concurrent_clients_get_the_answers_one_client_gets():
     assert len(results) == 64
     assert all(status == 200 for _, status, _ in results)
     assert all(body == expected[q] for q, _, body in results)
+
+
+@pytest.mark.slow
+def test_the_load_test_reports_1_8_and_32_clients_with_no_errors():
+    from cnaps_rag.serve_bench import run_serve_benchmark
+
+    table = run_serve_benchmark(quick=True)
+    rows = [[cell.strip() for cell in line.split("|")[1:-1]] for line in table.splitlines() if line[:3] in ("| 1", "| 8", "| 3")]
+    assert [r[0] for r in rows] == ["1", "8", "32"]
+    assert all(r[2] == "0" and float(r[3]) > 0 for r in rows), table
