@@ -320,7 +320,7 @@ def _index_info(engine, target: Path, files: list[Path], store: str | None = Non
     except CnapsError as exc:
         raise InputError(f"{exc}; build it with `cnaps-rag index build`") from None
     reason = staleness(manifest, model=engine.embedder.identity, taxonomy=engine.taxonomy, recipe=engine.tuning.index,
-                       corpus_sha256=None, inputs=hash_inputs(files))
+                       corpus_sha256=None, inputs=hash_inputs(files), cards_sha256=engine.cards.fingerprint)
     info = {"directory": engine.database.where(target.name) if store else str(target), "fresh": reason is None, "stale_because": reason,
             **manifest.model_dump(mode="json", exclude={"ids"}), "first_ids": list(manifest.ids[:5])}
     print(json.dumps(info, indent=2))

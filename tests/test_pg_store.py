@@ -284,6 +284,6 @@ def test_the_command_line_builds_inspects_and_answers_from_the_store(postgres, t
     assert built.startswith("built ") and "Flat" in built and redact(postgres) in built
     assert main(["index", "info", "--catalog", str(catalog), "--store", postgres]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["store"] == "pgvector" and info["directory"].startswith(redact(postgres))
+    assert info["fresh"] is True and info["store"] == "pgvector" and info["directory"].startswith(redact(postgres))
     assert main(["ask", "--catalog", str(catalog), "--store", postgres, QUESTION]) == 0
     assert "## 3. Papers and tools" in capsys.readouterr().out
