@@ -110,7 +110,7 @@ class AnswerTuning(_Frozen):
     gist_max_chars: int = Field(300, description="longest sentence quoted as a source's gist")
     question_spans: int = Field(5, description="at most this many of the question's own phrases are quoted")
     family_share: float = Field(0.8, description="a task only the model's family card names counts this much of a labelled one")
-    table_floor: float = Field(0.02, description="a listed model's task is the question's when its probability reaches this")
+    table_floor: float = Field(0.005, description="a listed model's task is plausible for the question (and the model its subject) from this probability; calibrated on the reference out-of-scope questions, whose listed models score below 0.0005")
     tangential_ratio: float = Field(0.25, description="a listed model fitting less than this share of the best one is tangential")
     ask_similarity: float = Field(0.4, description="without cue words, a question asks for a task only this similar to it")
 

@@ -115,8 +115,8 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
     models = [h for h in hits if h.source.kind == "model"]
     fits = {h.source.id: fit(h, analysis, tuning) for h in models}
     best = max(models, key=lambda h: (fits[h.source.id] if asked else 0.0, h.source.id in relevant, h.score), default=None)
-    if best is not None and fits[best.source.id] < tuning.question.asked_floor and best.source.id not in relevant:
-        best = None  # no listed model fits what is asked, and none is close to the question
+    if best is not None and fits[best.source.id] < tuning.answer.table_floor and best.source.id not in relevant:
+        best = None  # no listed model's task is plausible for the question, and none is close to it
     roles: dict[str, Role] = {}
     for hit in hits:
         if hit.source.kind != "model":

@@ -1,0 +1,94 @@
+"""Answers to real prompts: each defect found on prompts built from the catalog, pinned by its own case."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ARXIV_100, CATALOG_159, needs_dataset
+
+from cnaps_rag import answer, answer_prompt, default_engine, verify
+
+
+def prompt(question: str, models: list[tuple[str, str | None, str | None]], papers: list[tuple[str, str, str]] = ()) -> str:
+    lines = ["A user has asked the following question:", f'"{question}"', "", "### Recommended AI Models:"]
+    for name, paper, summary in models:
+        lines += [f"Model: {name}", f"Paper: {paper or 'None'}"] + ([f"Summary: {summary}"] if summary else []) + [""]
+    if papers:
+        lines.append("### Related Papers:")
+        for title, link, summary in papers:
+            lines += [f"Title: {title}", f"Paper: {link}", f"Summary: {summary}", ""]
+    return "\n".join(lines)
+
+
+def test_a_task_name_with_a_digit_does_not_trip_the_number_check():
+    result = answer_prompt(prompt("How did an app rebuild my whole room in 3D from a few phone photos?",
+                                  [("VGGT: Visual Geometry Grounded Transformer", None, None)]))
+    assert not result.abstained and verify(result).ok, verify(result).problems
+    assert result.task.task_ids[0] == "reconstruction_3d"
+
+
+def test_a_summary_with_tabs_and_bullets_is_quoted_and_verified():
+    summary = "Fast neural style transfer.\n\t•\tA feed-forward network repaints a photo in one pass in the mosaic style.\n\t•\tIt keeps the content."
+    result = answer_prompt(prompt("How does the app repaint my photo in a mosaic style?",
+                                  [("Stylize-MosaicNet-Demo", None, summary)]))
+    assert not result.abstained and verify(result).ok, verify(result).problems
+
+
+def test_a_restoration_model_is_read_by_what_it_does_not_by_its_label():
+    taxonomy = default_engine().taxonomy
+    deblur = answer_prompt(prompt("My shaky night photo came out sharp. How?",
+                                  [("Restoration-SteadyNet", None, "SteadyNet removes motion blur from shaky photos with a deblurring network.")]))
+    assert deblur.task.task_ids[0] == "deblurring"
+    assert len(taxonomy.columns_for_label("Restoration")) == 5
+
+
+def test_grayscale_as_the_output_of_depth_estimation_is_not_colorization():
+    result = answer_prompt(prompt(
+        "An app turned my photo into a grayscale map where near things are bright. How does it know the distance?",
+        [("depth-anything/Depth-Anything-V2-Small-hf", None, None), ("Colorization-DISCO-rand", None, None)]))
+    assert result.task.task_ids[0] == "depth_estimation"
+    assert result.references[0].source.name.startswith("depth-anything") and result.references[0].role == "recommended model"
+
+
+def test_a_voice_memo_typed_out_is_speech_recognition_not_text_to_speech():
+    result = answer_prompt(prompt("I recorded a voice memo and the app turned it into typed text. How?",
+                                  [("Txt2Voice-HuggingFace-suno-bark", None, None), ("openai/whisper-small", None, None)]))
+    assert result.task.task_ids[0] == "speech_recognition"
+    assert result.references[0].source.name == "openai/whisper-small"
+
+
+def test_the_new_tasks_exist():
+    ids = set(default_engine().taxonomy.ids)
+    assert {"face_restoration", "audio_source_separation", "image_to_3d", "document_ocr", "audio_classification",
+            "sound_event_detection"} <= ids
+
+
+@pytest.mark.parametrize("question", [
+    "What is the best way to caramelise onions without burning them?",
+    "How do I change a flat tyre on a bicycle?",
+    "Which plants grow well on a shady balcony?",
+])
+def test_cooking_car_repair_and_gardening_still_abstain(question, seed_text):
+    assert answer_prompt(seed_text.replace(
+        "A 4×-enlarged thumbnail came out looking sharp and free of noise. How does this AI keep the image clean even at such high zoom levels?",
+        question)).abstained
+
+
+def test_a_listed_model_of_another_task_is_tangential_and_the_fitting_one_is_the_subject():
+    result = answer_prompt(prompt("I typed 'a lighthouse in a storm' and got a painting. How?",
+                                  [("SISR-CARN-4x", None, None), ("Txt2Img-StableDiffusionV1-ToonYou", None, None)]))
+    roles = {r.source.name: r.role for r in result.references}
+    assert result.references[0].source.name == "Txt2Img-StableDiffusionV1-ToonYou"
+    assert roles["SISR-CARN-4x"] == "tangential"
+
+
+@needs_dataset
+@pytest.mark.parametrize(("question", "task", "family"), [
+    ("I recorded a voice memo and the app gave it back to me typed out. How does it do that?", "speech_recognition", "Voice2Txt"),
+    ("I pasted an object into a photo and the AI blended it in so the lighting matches. How?", "harmonization", None),
+    ("How does the app repaint my photo in a mosaic style?", "style_transfer", "NST-fast-neural-style-mosaic"),
+])
+def test_catalog_questions_in_new_wording(question, task, family):
+    result = answer(question, catalog=[CATALOG_159, ARXIV_100])
+    assert verify(result).ok and result.task.task_ids[0] == task
+    if family:
+        assert result.references[0].source.name.startswith(family)
