@@ -93,6 +93,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="a small, fast run (the CI smoke test)")
     bench.add_argument("--serve", action="store_true",
                        help="load-test `cnaps-rag serve` on loopback with 1, 8 and 32 concurrent clients instead")
+    bench.add_argument("--workers", type=int, default=2, help="with --serve: server worker processes (default 2)")
+    store_option(bench)
     bench.add_argument("--scale", type=int, default=100_000, help="sources in the synthetic scale test (default 100000)")
     bench.add_argument("--ann-vectors", type=int, default=1_000_000, help="vectors in the approximate-index recall test")
     for each in (*sub.choices.values(), *index_sub.choices.values(), *cards_sub.choices.values()):
@@ -177,7 +179,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "bench" and args.serve:
         from .serve_bench import run_serve_benchmark
 
-        print(run_serve_benchmark(quick=args.quick))
+        print(run_serve_benchmark(quick=args.quick, workers=args.workers, store=args.store))
         return EXIT_OK
     if args.command == "cards":
         from .cards_check import cards_command

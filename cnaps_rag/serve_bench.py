@@ -25,6 +25,7 @@ import numpy as np
 
 from .errors import CnapsError, InputError
 from .files import default_corpus_dir
+from .index.pg_store import redact
 
 QUESTIONS = (
     "How does AI brighten a dark photo?",
@@ -43,8 +44,8 @@ _POLL_SECONDS = 1 / 5
 
 
 def run_serve_benchmark(quick: bool = False, workers: int = 2, levels: Sequence[int] = LEVELS,
-                        catalog: str | os.PathLike[str] | None = None) -> str:
-    """Load-test a fresh ``cnaps-rag serve``; returns the results as a Markdown table."""
+                        catalog: str | os.PathLike[str] | None = None, store: str | None = None) -> str:
+    """Load-test a fresh ``cnaps-rag serve`` (its index in ``store`` when given); returns a Markdown table."""
     import httpx
 
     per_client = 4 if quick else 25
@@ -54,9 +55,9 @@ def run_serve_benchmark(quick: bool = False, workers: int = 2, levels: Sequence[
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = tempfile.TemporaryFile()  # not a pipe: a chatty server must never block on a full one
-    server = subprocess.Popen([sys.executable, "-m", "cnaps_rag", "serve", "--host", "127.0.0.1", "--port", str(port),
-                               "--workers", str(workers), "--catalog", str(catalog)],
-                              stdout=subprocess.DEVNULL, stderr=log)
+    command = [sys.executable, "-m", "cnaps_rag", "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(workers), "--catalog", str(catalog)] + (["--store", store] if store else [])
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
     try:
         _wait_until_up(httpx, url, server, log)
         with httpx.Client(base_url=url, timeout=_LEVEL_SECONDS) as warm:
@@ -70,8 +71,9 @@ def run_serve_benchmark(quick: bool = False, workers: int = 2, levels: Sequence[
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+    where = f" --store {redact(store)}" if store else ""
     lines = [
-        f"`cnaps-rag serve --workers {workers} --catalog {catalog.name}` on 127.0.0.1, POST /answer, "
+        f"`cnaps-rag serve --workers {workers} --catalog {catalog.name}{where}` on 127.0.0.1, POST /answer, "
         f"{len(QUESTIONS)} lay questions in turn; {os.cpu_count()} cores, Python {platform.python_version()}, "
         "load generator on the same machine",
         "",
