@@ -69,7 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--prompts", action="store_true",
                     help="evaluate answers to reference-format prompts built from --catalog and --queries, and --logged")
     ev.add_argument("--logged", metavar="DIR", help="with --prompts: a directory of logged prompts (*.json, query_text)")
-    ev.add_argument("--seed", type=int, default=0, help="with --prompts: the seed of the prompt construction (default 0)")
+    ev.add_argument("--seed", type=int, default=0,
+                    help="with --prompts: the seed of the prompt construction; with --cv: of the fold assignment (default 0)")
+    ev.add_argument("--cv", type=int, metavar="K",
+                    help="K-fold cross-validation grouped by model family: tune on K-1 folds, score the held-out one; "
+                         "further --queries files are scored with the numbers tuned on all of the first")
     ev.add_argument("--write-prompts", metavar="DIR",
                     help="with --prompts: write the prompts as DIR/<set>/<NNN-target>.txt for `cnaps-rag prompt`, and stop")
 
@@ -154,6 +158,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "eval":
         from .evaluation import evaluate, write_results
 
+        if args.cv is not None:
+            return _eval_cv(args)
         if args.prompts:
             return _eval_prompts(args)
         if not args.catalog or not args.queries or len(args.queries) != 1 or args.logged or args.write_prompts:
@@ -199,6 +205,28 @@ def _print_answer(result, fmt: str) -> int:
     text = render(result, fmt)  # JSON too goes through the link policy
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return EXIT_ABSTAINED if result.abstained else EXIT_OK
+
+
+def _eval_cv(args: argparse.Namespace) -> int:
+    """``eval --cv K``: family-grouped cross-validation of catalog recommendation."""
+    from .crossval import cross_validate, write_report
+    from .engine import default_engine
+    from .errors import InputError
+
+    if not args.catalog or not args.queries or args.prompts or args.logged or args.write_prompts:
+        raise InputError("eval --cv K needs --catalog FILE… and --queries FILE… "
+                         "(--prompts, --logged and --write-prompts do not go with --cv)")
+    if args.json:
+        _check_writable(Path(args.json))
+    report = cross_validate(args.catalog, args.queries[0], args.cv, seed=args.seed, further=args.queries[1:],
+                            engine=default_engine().variant(store=args.store))
+    print(report.table())
+    for line in report.skipped + [f"{s.path}: {line}" for s in report.further for line in s.skipped]:
+        print(f"skipped: {line}", file=sys.stderr)
+    if args.json:
+        write_report(report, args.json)
+        print(f"folds, tuned numbers and metrics written to {args.json}", file=sys.stderr)
+    return EXIT_OK
 
 
 def _eval_prompts(args: argparse.Namespace) -> int:

@@ -322,6 +322,8 @@ def cross_validate(catalog_paths: Sequence[str | os.PathLike[str]], queries_path
                    grid: CrossValidation = CROSS_VALIDATION) -> CrossValReport:
     """K-fold cross-validation of catalog recommendation, grouped by model family; see the module docstring."""
     started = time.perf_counter()
+    if isinstance(k, bool) or not isinstance(k, int) or k < 2:
+        raise InputError(f"--cv needs at least 2 folds, got {k!r}")
     engine = engine or default_engine()
     study = Study(engine, engine.catalog_index(catalog_paths), grid)
     qs = study.questions(queries_path)
