@@ -194,7 +194,7 @@ class Study:
         self.shipped: dict[str, float] = {f"weights.{n}": float(v) for n, v in self.tuning.weights.model_dump().items()}
         question = self.tuning.question.model_dump()
         self.shipped.update({f"question.{n}": float(question[n]) for n in grid.question_parameters if n in question})
-        self.search = [(key, sorted({value * f for f in self._factors(key)})) for key, value in self.shipped.items()
+        self.search = [(key, sorted({round(value * f, 9) for f in self._factors(key)})) for key, value in self.shipped.items()
                        if key.removeprefix("weights.") not in grid.fixed_weights]
 
     def _factors(self, key: str) -> tuple[float, ...]:
