@@ -188,13 +188,19 @@ class Engine:
                 self._backing = (key, load_sources(root) if files else [])
             return self._backing[1]
 
-    def backing_map(self, sources: Sequence[Source]) -> dict[str, Source]:
+    def backing_map(self, sources: Sequence[Source], catalog: Sequence[Source] = ()) -> dict[str, Source]:
         """What backs each source: the library card it resolves to, else (for a source with no text of
-        its own) the corpus source of the same paper, GitHub link or name."""
+        its own) the corpus source of the same paper, GitHub link or name. With ``catalog``, a listed
+        model that came without a summary also gets its catalog record's summary beside its card."""
         found: dict[str, Source] = {}
         pool: list[Source] | None = None
         for source in sources:
             backing = self.cards.backing(source)
+            record = find_backing(source, catalog) if catalog and needs_backing(source) else None
+            if backing is not None and record is not None and record.summary:
+                backing = backing.model_copy(update={"summary": record.summary,
+                                                     "category": backing.category or record.category})
+            backing = backing or record
             if backing is None and needs_backing(source):
                 pool = self.backing_sources() if pool is None else pool
                 backing = find_backing(source, pool)
@@ -202,15 +208,16 @@ class Engine:
                 found[source.id] = backing
         return found
 
-    def sources_retriever(self, sources: Sequence[Source]) -> Retriever:
+    def sources_retriever(self, sources: Sequence[Source], catalog: Sequence[Source] = ()) -> Retriever:
         """An in-memory retriever over caller-supplied sources (never written to disk).
 
-        Each model is read with what backs it (``backing_map``); hits still name the supplied
-        source and record the card they leaned on.
+        Each model is read with what backs it (``backing_map``, with ``catalog`` records filling in
+        missing summaries); hits still name the supplied source and record what backed them.
         """
-        index = self.build_index(sources)
-        return Retriever(index, embedder=self.embedder, taxonomy=self.taxonomy, tuning=self.tuning,
-                         backing=self.backing_map(sources))
+        backing = self.backing_map(sources, catalog)
+        index = SourceIndex.build(sources, embedder=self.embedder, taxonomy=self.taxonomy, recipe=self.tuning.index,
+                                  task_cache=self.task_cache, backing=backing, cards_sha256=self.cards.fingerprint)
+        return Retriever(index, embedder=self.embedder, taxonomy=self.taxonomy, tuning=self.tuning, backing=backing)
 
     def _corpus_retriever(self, catalog: Sequence[str | os.PathLike[str]] | None) -> Retriever:
         return self.retriever(self.catalog_index(catalog) if catalog else self.corpus_index())
@@ -259,13 +266,18 @@ class Engine:
         retriever = self.retriever(index) if index is not None else self._corpus_retriever(catalog)
         return [responder.respond(r) for r in retriever.rank_many(cleaned)]
 
-    def answer_prompt(self, text: str | ParsedPrompt) -> Answer:
-        """Answer a reference-format prompt document using only the sources it lists."""
+    def answer_prompt(self, text: str | ParsedPrompt, *, catalog: Sequence[str | os.PathLike[str]] | None = None) -> Answer:
+        """Answer a reference-format prompt document using only the sources it lists.
+
+        ``catalog`` files (your own catalog) supply the summaries of listed models that came with a
+        name and links only; the answer still cites the listed source and shows only its links.
+        """
         parsed = text if isinstance(text, ParsedPrompt) else parse_prompt(text)
         question = _check_question(parsed.question)
+        records = list(load_catalog(catalog_files(catalog)).sources) if catalog else []
         responder = Responder(self.taxonomy, self.tuning, len(parsed.sources))
         listed: dict[str, ListedAs] = {s.id: parsed.role(s.id) for s in parsed.sources}  # type: ignore[misc]
-        result = responder.respond(self.sources_retriever(list(parsed.sources)).rank(question), listed)
+        result = responder.respond(self.sources_retriever(list(parsed.sources), records).rank(question), listed)
         if parsed.notes:
             result = result.model_copy(update={"notes": (*result.notes, *parsed.notes)})
         return result
@@ -352,9 +364,11 @@ def answer_many(questions: Sequence[str], *, catalog: Sequence[str] | None = Non
     return _engine(embedder, weights).answer_many(questions, catalog=catalog, index=index, k=k)
 
 
-def answer_prompt(text: str | ParsedPrompt, *, weights: Weights | None = None, embedder: Embedder | None = None) -> Answer:
-    """Answer a reference-format prompt document using only the sources it lists."""
-    return _engine(embedder, weights).answer_prompt(text)
+def answer_prompt(text: str | ParsedPrompt, *, catalog: Sequence[str] | None = None, weights: Weights | None = None,
+                  embedder: Embedder | None = None) -> Answer:
+    """Answer a reference-format prompt document using only the sources it lists (``catalog`` files fill
+    in the summaries of listed models that came with name and links only)."""
+    return _engine(embedder, weights).answer_prompt(text, catalog=catalog)
 
 
 def retrieve(question: str, sources: Sequence[Source] | Sequence[str] | None = None, k: int | None = 10, *,

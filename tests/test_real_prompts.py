@@ -92,3 +92,17 @@ def test_catalog_questions_in_new_wording(question, task, family):
     assert verify(result).ok and result.task.task_ids[0] == task
     if family:
         assert result.references[0].source.name.startswith(family)
+
+
+def test_your_catalog_supplies_the_summary_a_prompt_left_out():
+    from conftest import MINI_CATALOG
+
+    from cnaps_rag import load_catalog
+
+    text = prompt("How does AI colour an old black and white photo?", [("Colorization-Zhang-ECCV16", None, None)])
+    record = next(s for s in load_catalog([MINI_CATALOG]).sources if s.name == "Colorization-Zhang-ECCV16")
+    without, with_catalog = answer_prompt(text), answer_prompt(text, catalog=[str(MINI_CATALOG)])
+    assert with_catalog.references[0].backing is not None and with_catalog.references[0].backing.summary == record.summary
+    assert without.references[0].backing is None or without.references[0].backing.summary != record.summary
+    assert verify(with_catalog).ok and not with_catalog.abstained
+    assert {u for r in with_catalog.references for u in r.source.urls()} == set()  # only supplied links, and none were
