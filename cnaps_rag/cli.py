@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
 
     prompt = sub.add_parser("prompt", help="answer a prompt document in the reference format (FILE, or - for stdin)")
     prompt.add_argument("file", help="the prompt file, or - to read standard input")
+    prompt.add_argument("--catalog", nargs="+", metavar="FILE",
+                        help="your catalog: fills in the summaries of listed models that come with name and links only")
     output_options(prompt)
 
     index = sub.add_parser("index", help="build or inspect a persisted index")
@@ -113,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler.setFormatter(logging.Formatter("cnaps-rag: %(message)s"))
     logger = logging.getLogger("cnaps_rag")
     logger.addHandler(handler)
+    previous_level = logger.level  # restored on the way out: main() may run inside a longer process
     logger.setLevel(logging.INFO)
     # transformers draws a weight-loading bar on stderr; a command line prints only its own messages.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -129,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(previous_level)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -152,7 +156,8 @@ def _run(args: argparse.Namespace) -> int:
         from .ingest import parse_prompt
 
         where = "standard input" if args.file == "-" else args.file
-        return _print_answer(answer_prompt(parse_prompt(_read_text(args.file), where=where)), args.format)
+        return _print_answer(answer_prompt(parse_prompt(_read_text(args.file), where=where), catalog=args.catalog),
+                             args.format)
     if args.command == "index":
         return _index(args)
     if args.command == "eval":
