@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Iterable, Literal, NamedTuple
 
 from .tuning import LIMITS
@@ -55,7 +56,7 @@ _TRAILING = ".,;:!?)]}>\"'»”’"
 _PATTERNS: tuple[tuple[Kind, str], ...] = (
     ("markdown", rf"!?\[{_TEXT}\]{_DEST}"),
     ("markdown", rf"(?:^|(?<=\n))[ \t]*\[{_TEXT}\]:"),
-    ("url", r"[a-z][a-z0-9+.-]{0,30}://[^\s<>\"'`]*"),
+    ("url", r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,30}://[^\s<>\"'`]*"),  # one try per run of scheme letters
     ("www", r"(?<![\w.-])www\d{0,3}\.[^\s<>\"'`]*"),
     ("host", r"(?<![\w:/\\])//[\w-]+(?:\.[\w-]+)+[^\s<>\"'`]*"),
     ("scheme", rf"\b(?:{'|'.join(SCHEMES)}):(?=[^\s:])[^\s<>\"'`]*|\bdata:(?:[\w.+-]+/[\w.+-]+|,)[^\s<>\"'`]*"),
@@ -67,6 +68,9 @@ _KINDS = {f"k{i}": kind for i, (kind, _) in enumerate(_PATTERNS)}
 _MARKDOWN_LINK = re.compile(
     rf"(?P<bang>!?)\[(?P<text>{_TEXT})\]{_DEST}|(?:^|(?<=\n))[ \t]*\[(?P<label>{_TEXT})\]:", re.IGNORECASE)
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+_WORD_BEFORE = re.compile(r"[\w+.-]+$")
+_SCHEME_WORDS = frozenset(s for s in SCHEMES if "[" not in s) | {"data"}
+_ASCII_URL = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 _BREAK = re.compile(r"[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
@@ -85,7 +89,9 @@ def find(text: str, fmt: Format = "markdown") -> list[Span]:
     Raw HTML counts only in the markup formats (Markdown and HTML). A URL span stops before
     trailing sentence punctuation, so "see https://x.org/a." yields ``https://x.org/a``.
     """
-    spans = []
+    spans: list[Span] = []
+    if not _suspect(text):
+        return spans
     for match in _ANY.finditer(text):
         kind = _KINDS[match.lastgroup or ""]
         if kind == "html" and fmt not in MARKUP_FORMATS:
@@ -109,14 +115,15 @@ def neutralise(text: str, fmt: Format) -> str:
     job (autoescape), and JSON escaping the serialiser's.
     """
     out = text
-    for _ in range(8):  # nested or crafted syntax can need a second pass; each pass removes brackets or schemes
-        flattened = _MARKDOWN_LINK.sub(_flatten, out)
-        plain = _ANY.sub(_omit, flattened)
-        if plain == out:
-            break
-        out = plain
-    if find(out, "text"):  # pathological nesting: drop what is left of the brackets
-        out = _ANY.sub(_omit, out.replace("[", "(").replace("]", ")"))
+    if _suspect(out) and _ANY.search(out):  # most text holds nothing link-like: a cheap look decides
+        for _ in range(8):  # nested or crafted syntax can need a second pass; each removes brackets or schemes
+            flattened = _MARKDOWN_LINK.sub(_flatten, out)
+            plain = _ANY.sub(_omit, flattened)
+            if plain == out:
+                break
+            out = plain
+        if find(out, "text"):  # pathological nesting: drop what is left of the brackets
+            out = _ANY.sub(_omit, out.replace("[", "(").replace("]", ")"))
     if fmt in ("markdown", "text") and _BREAK.search(out):
         out = " ".join(line.strip() for line in out.splitlines() if line.strip())
     out = out.replace("](", "] (")  # whatever nesting is left, no link text can touch its target
@@ -145,12 +152,17 @@ def url_problem(value: str) -> str | None:
     """
     if not isinstance(value, str):
         return f"must be text, not {type(value).__name__}"
+    return _url_problem(value)
+
+
+@lru_cache(maxsize=4096)
+def _url_problem(value: str) -> str | None:
     if len(value) > LIMITS.max_url_chars:
         return f"is {len(value):,} characters long; the limit is {LIMITS.max_url_chars:,}"
     match = re.match(r"(?i)^https?://([^/?#]*)", value)
     if not match:
         return "must start with http:// or https://"
-    for char in value:
+    for char in "" if _ASCII_URL.fullmatch(value) else value:
         if char in "\"<>\\^`{|}" or unicodedata.category(char)[0] in "CZ":
             return f"contains {char!r} ({unicodedata.name(char, 'U+%04X' % ord(char))}), which a URL may not hold"
     authority = match.group(1)
@@ -164,6 +176,22 @@ def url_problem(value: str) -> str | None:
     if re.search(r"%(?![0-9A-Fa-f]{2})", value):
         return "contains a '%' that is not a %XX escape"
     return None
+
+
+def _suspect(text: str) -> bool:
+    """A cheap look for anything that could start link-like text; False means ``_ANY`` would find nothing."""
+    if "[" in text or "<" in text or "@" in text or "//" in text or "www" in text.casefold():
+        return True
+    colon = text.find(":")
+    while colon != -1:
+        if colon + 1 < len(text) and not text[colon + 1].isspace():
+            run = _WORD_BEFORE.search(text, max(0, colon - 40), colon)
+            word = run.group(0).casefold() if run else ""
+            # Over-approximate on purpose ("hotel:" ends in "tel"): _ANY decides; only a False must be exact.
+            if "ms-" in word or any(word.endswith(scheme) for scheme in _SCHEME_WORDS):
+                return True
+        colon = text.find(":", colon + 1)
+    return False
 
 
 def _strip_trailing(value: str) -> str:

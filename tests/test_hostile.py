@@ -161,6 +161,14 @@ def test_verify_flags_link_like_text_that_is_not_a_supplied_link(fmt, rendered):
     assert problems
 
 
+def test_verify_rejects_a_link_in_a_sentence_s_own_words_but_not_in_what_it_quotes():
+    answer = evil_answer()
+    own = Statement(text="See www.evil.example/login for more.", sources=("zorblax",))
+    bad = answer.model_copy(update={"task": TaskPart(task_ids=(), task_names=(), statements=(own,))})
+    assert any("link 'www.evil.example/login' is not one of the supplied links" in p for p in verify(bad).problems)
+    assert verify(answer).ok  # the same kind of text inside a verbatim quote is shown neutralised
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_verify_accepts_a_supplied_link_shown_char_for_char(fmt):
     rendered = {"markdown": "   - Paper: https://example.org/a.", "text": "Paper: https://example.org/a",

@@ -4,7 +4,8 @@
 - every URL is one of the supplied links, character for character, and nothing else is link-like
   (``links``: ``www.`` hosts, ``//host``, ``javascript:`` and other schemes, e-mail addresses,
   Markdown link or image syntax, raw HTML in Markdown, any tag or attribute the HTML template
-  does not write, any ``href`` but a supplied link);
+  does not write, any ``href`` but a supplied link); in a sentence's own words (outside the
+  verbatim quotes it rests on, which are shown neutralised) there is no link-like text at all;
 - every citation [n] points to a supplied source;
 - every number in a sentence appears in the question or in a source that sentence cites;
 - every sentence other than cnaps_rag's fixed phrasing cites at least one source;
@@ -81,6 +82,7 @@ def verify(answer: Answer, formats: Sequence[str] = FORMATS) -> Verification:
     statements = answer.statements()
     for statement in statements:
         problems += statement_problems(statement, sources, cards, answer.question)
+        problems += unquoted_links(statement, allowed)
         numbers_checked += len(numbers(_without_terms(statement)))
     return Verification(
         ok=not problems, problems=tuple(problems), urls_checked=urls_checked, citations_checked=citations_checked,
@@ -145,6 +147,18 @@ def _full_text(source: Source | None, card: Source | None) -> str:
     return citable_text(source) + ("\n" + card.text() if card is not None else "")
 
 
+def unquoted_links(statement: Statement, allowed: set[str]) -> list[str]:
+    """Link-like text in a sentence's own words: only a quote (shown neutralised) or a supplied link may hold any."""
+    if statement.template:
+        return []
+    problems = []
+    for span in find(statement.text, "text"):
+        if (span.kind == "url" and span.text in allowed) or any(span.text in e.quote for e in statement.evidence):
+            continue
+        problems.append(f"sentence {statement.text[:60]!r}: link {span.text[:80]!r} is not one of the supplied links")
+    return problems
+
+
 def link_problems(rendered: str, fmt: str, allowed: set[str]) -> tuple[list[str], int]:
     """(problems, URLs checked) for one rendering: link-like text that is not a supplied link."""
     if fmt == "html":
@@ -161,10 +175,10 @@ def link_problems(rendered: str, fmt: str, allowed: set[str]) -> tuple[list[str]
             if key in LINK_FIELDS and value in allowed:
                 urls += 1
                 continue
-            problems += [f"link-like text {t!r} is not one of the supplied links" for t in unsupplied(value, allowed, "json")]
+            problems += [f"link {t!r} is not one of the supplied links" for t in unsupplied(value, allowed, "json")]
         return problems, urls
     urls = sum(1 for span in find(rendered, fmt) if span.kind == "url")  # type: ignore[arg-type]
-    return [f"link-like text {t!r} is not one of the supplied links" for t in unsupplied(rendered, allowed, fmt)], urls  # type: ignore[arg-type]
+    return [f"link {t!r} is not one of the supplied links" for t in unsupplied(rendered, allowed, fmt)], urls  # type: ignore[arg-type]
 
 
 def _strings(value: object, key: str | None):
@@ -202,7 +216,7 @@ class _HtmlCheck(HTMLParser):
         for span in find(data, "text"):
             if span.kind == "url":
                 self.urls += 1
-        self.problems += [f"link-like text {t!r} is not one of the supplied links" for t in unsupplied(data, self.allowed, "text")]
+        self.problems += [f"link {t!r} is not one of the supplied links" for t in unsupplied(data, self.allowed, "text")]
 
     def handle_comment(self, data: str) -> None:
         self.problems.append(f"an HTML comment {data[:40]!r}")
