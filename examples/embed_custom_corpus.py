@@ -39,8 +39,8 @@ def main() -> None:
         loaded = cnaps_rag.SourceIndex.load(Path(tmp) / "speech-index")
         for question in ("How does my phone turn a voice memo into text?", "What is a good sourdough recipe?"):
             answer = cnaps_rag.answer(question, index=loaded)
-            first = answer.references[0]
-            status = "abstained" if answer.abstained else f"recommends {first.source.name} ({first.role})"
+            status = ("abstained" if answer.abstained
+                      else f"recommends {answer.references[0].source.name} ({answer.references[0].role})")
             print(f"{question}\n  -> {status}; verified: {cnaps_rag.verify(answer).ok}")
 
         # Or, without an index on disk: answer straight from the sources (indexed in memory).

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from ..question import QuestionAnalysis
+from ..sources import readable
 from ..tuning import TUNING, ScopeTuning
 from .retriever import Hit, Ranking
 
@@ -41,7 +42,13 @@ def is_relevant(hit: Hit, analysis: QuestionAnalysis, tuning: ScopeTuning = TUNI
         return False
     if analysis.has_cues and hit.task >= tuning.task_threshold:
         return True
-    return any(task in analysis.cues for task in hit.labels)
+    return any(task in analysis.cues for task in (*hit.labels, *_family_tasks(hit)))
+
+
+def _family_tasks(hit: Hit) -> tuple[str, ...]:
+    """The tasks of the card that backs the hit: a JPEG variant of SwinIR still bears on enlarging."""
+    card = readable(hit.source, hit.backing).card
+    return card.tasks if card is not None else ()
 
 
 def judge_scope(ranking: Ranking, tuning: ScopeTuning = TUNING.scope) -> Scope:
