@@ -138,10 +138,21 @@ def test_an_engine_notices_another_process_rebuilt_the_index(postgres, tmp_path)
     assert serving_engine.database.is_current(after) and not serving_engine.database.is_current(before)
 
 
+def _decided(answer: dict) -> dict:
+    """An answer without its float scores: matrix products may round the last digit differently across
+    processes and stores (0.444979 vs 0.44498), which is not a different answer."""
+    if isinstance(answer, dict):
+        return {k: _decided(v) for k, v in answer.items() if k not in ("score", "components")}
+    if isinstance(answer, list):
+        return [_decided(v) for v in answer]
+    return answer
+
+
 def test_answers_from_the_store_equal_answers_from_disk(postgres):
     disk = default_engine().answer(QUESTION, catalog=[MINI_CATALOG])
     stored = default_engine().variant(store=postgres).answer(QUESTION, catalog=[MINI_CATALOG])
-    assert stored == disk
+    assert _decided(stored.model_dump(mode="json")) == _decided(disk.model_dump(mode="json"))
+    assert [h.score for h in stored.hits] == pytest.approx([h.score for h in disk.hits], abs=1e-5)
 
 
 def test_a_rebuild_that_fails_halfway_leaves_the_previous_index_whole(db, mini_index):
@@ -267,10 +278,11 @@ def test_two_workers_share_one_database_and_a_rebuild_mixes_nothing(postgres, tm
     finally:
         server.terminate()
         server.wait(timeout=30)
+    old, new = _decided(old), _decided(new)
     assert old != new, "the rebuilt catalog must change the answer, or this test could not see a mix"
     assert all(status == 200 for status, _ in seen), [b for s, b in seen if s != 200][:1]
-    assert all(body in (old, new) for _, body in seen), "an answer mixed the old index and the new one"
-    assert sum(body == new for _, body in seen) > 0
+    assert all(_decided(body) in (old, new) for _, body in seen), "an answer mixed the old index and the new one"
+    assert sum(_decided(body) == new for _, body in seen) > 0
     assert len(workers) == 2 and len(set(workers.values())) == 1
 
 
