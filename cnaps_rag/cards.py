@@ -19,15 +19,14 @@ import os
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Literal, Sequence
+from typing import Iterable, Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import CorpusError
 from .files import default_corpus_dir, read_json
+from .sources import Card, Source, Stage, Variant, arxiv_id, check_url
 
-if TYPE_CHECKING:
-    from .sources import Source
 
 StageKind = Literal["pre", "model", "post"]
 MatchKind = Literal["name", "pattern", "huggingface", "github", "arxiv"]
@@ -37,7 +36,6 @@ PATTERN_MIN_LITERALS = 4  # a name pattern with fewer literal characters would m
 # How strongly each kind of match identifies a family; within a kind, longer literal text wins.
 MATCH_STRENGTH: dict[str, int] = {"name": 5000, "pattern": 1000, "huggingface": 800, "github": 600, "arxiv": 400}
 _ARXIV = re.compile(r"^\d{4}\.\d{4,5}$")
-_URL = re.compile(r"^https?://[^\s/?#\"<>]+\.[^\s/?#\"<>]+[^\s\"<>]*$", re.IGNORECASE)
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -116,8 +114,7 @@ class ModelCard(BaseModel):
     @classmethod
     def _check_urls(cls, value):  # type: ignore[no-untyped-def]
         for url in ([value] if isinstance(value, str) else list(value or ())):
-            if not _URL.match(url):
-                raise ValueError(f"must be an http(s) URL with a host and no quotes or angle brackets, got {url!r}")
+            check_url(url)  # the same rule as a supplied source's links
         return value
 
     @field_validator("gist")
@@ -173,10 +170,8 @@ class ModelCard(BaseModel):
         parts += list(self.facts)
         return "\n".join(p for p in parts if p)
 
-    def as_source(self) -> "Source":
+    def as_source(self) -> Source:
         """The card as a backing Source: cited through the listed model, never shown with links of its own."""
-        from .sources import Card, Source, Stage, Variant
-
         card = Card(
             title=self.title or self.name, tasks=self.tasks, input=self.input.data, output=self.output,
             stages=tuple(Stage(name=s.name, text=s.text, kind=s.kind, id=s.id, after=self.parents(s), branch=s.branch)
@@ -213,14 +208,6 @@ def huggingface_key(text: str | None) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def arxiv_key(url: str | None) -> str | None:
-    """The arXiv id in a link, without version."""
-    if not url:
-        return None
-    match = re.search(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5})(?:v\d+)?", url, re.IGNORECASE)
-    return match.group(1) if match else None
-
-
 class CardMatch(BaseModel):
     """Which card a model resolved to, on what evidence, and how strong that evidence is."""
 
@@ -248,7 +235,7 @@ class CardLibrary:
     def __init__(self, cards: Sequence[ModelCard]) -> None:
         self.cards = tuple(cards)
         self.by_id = {c.id: c for c in self.cards}
-        self._sources: dict[str, "Source"] = {}
+        self._sources: dict[str, Source] = {}
 
     @cached_property
     def fingerprint(self) -> str:
@@ -258,7 +245,7 @@ class CardLibrary:
             digest.update(card.model_dump_json().encode())
         return digest.hexdigest()
 
-    def backing(self, source: "Source") -> "Source | None":
+    def backing(self, source: Source) -> "Source | None":
         """The backing Source of the card a listed model resolves to, or None (papers get no card)."""
         if source.kind != "model":
             return None
@@ -325,7 +312,7 @@ class CardLibrary:
                 prefix = "/".join(parts[:end])
                 for card, key in lookup["github"].get(prefix, ()):
                     offer(card, "github", key, len(key))
-        wanted_arxiv = arxiv_key(paper_url)
+        wanted_arxiv = arxiv_id(paper_url)
         if wanted_arxiv:
             for card in lookup["arxiv"].get(wanted_arxiv, ()):
                 offer(card, "arxiv", wanted_arxiv, 0)

@@ -26,7 +26,7 @@ from .index import SourceIndex, hash_inputs, open_index
 from .index.locations import catalog_files, corpus_files, index_directory
 from .ingest import ParsedPrompt, load_catalog, load_sources, parse_prompt
 from .ranking import Hit, Retriever, check_question
-from .sources import Source, find_backing, needs_backing
+from .sources import Source, check_text, find_backing, needs_backing
 from .tasks import Taxonomy, load_taxonomy
 from .tuning import LIMITS, TUNING, Tuning, Weights
 
@@ -158,11 +158,14 @@ class Engine:
             self._indexes[key] = index
             return index
 
-    def build_index(self, sources: Sequence[Source], factory: str = "auto", progress: Progress | None = None) -> SourceIndex:
-        """An index over ``sources`` in memory (``SourceIndex.save`` writes it)."""
+    def build_index(self, sources: Sequence[Source], factory: str = "auto", progress: Progress | None = None,
+                    backing: dict[str, Source] | None = None) -> SourceIndex:
+        """An index over ``sources`` in memory (``SourceIndex.save`` writes it), each read with what backs
+        it (``backing``, by default ``backing_map(sources)``)."""
+        backing = self.backing_map(sources) if backing is None else backing
         return SourceIndex.build(sources, embedder=self.embedder, taxonomy=self.taxonomy, recipe=self.tuning.index,
                                  factory=factory, progress=progress, task_cache=self.task_cache,
-                                 backing=self.backing_map(sources), cards_sha256=self.cards.fingerprint)
+                                 backing=backing, cards_sha256=self.cards.fingerprint)
 
     # --- retrieval ----------------------------------------------------------------------------
 
@@ -215,8 +218,7 @@ class Engine:
         missing summaries); hits still name the supplied source and record what backed them.
         """
         backing = self.backing_map(sources, catalog)
-        index = SourceIndex.build(sources, embedder=self.embedder, taxonomy=self.taxonomy, recipe=self.tuning.index,
-                                  task_cache=self.task_cache, backing=backing, cards_sha256=self.cards.fingerprint)
+        index = self.build_index(sources, backing=backing)
         return Retriever(index, embedder=self.embedder, taxonomy=self.taxonomy, tuning=self.tuning, backing=backing)
 
     def _corpus_retriever(self, catalog: Sequence[str | os.PathLike[str]] | None) -> Retriever:
@@ -225,7 +227,7 @@ class Engine:
     def retrieve(self, question: str, sources: Sequence[Source] | Sequence[str] | None = None, k: int | None = 10, *,
                  catalog: Sequence[str | os.PathLike[str]] | None = None) -> list[Hit]:
         """Rank sources for ``question``: the corpus (or catalog), a subset of it by id, or caller-given Sources."""
-        k = _check_k(k, allow_none=True)
+        k = _check_k(k)
         question = _check_question(question)
         if sources is None or (isinstance(sources, (list, tuple)) and sources and all(isinstance(s, str) for s in sources)):
             restrict = None if sources is None else list(sources)
@@ -298,15 +300,13 @@ def _check_question(question: object, what: str = "the question") -> str:
     except InputError as exc:
         raise (exc if what == "the question" else InputError(f"{what}: {exc}")) from None
     try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InputError(f"{what} is not valid text: character {exc.start + 1} is a lone surrogate "
-                         f"(U+{ord(text[exc.start]):04X}), as left by bytes that were not UTF-8") from None
-    return text
+        return check_text(text, len(text))  # the source rule: valid Unicode, no lone surrogates
+    except ValueError as exc:
+        raise InputError(f"{what} {exc}") from None
 
 
-def _check_k(k: object, allow_none: bool = True) -> int | None:
-    if k is None and allow_none:
+def _check_k(k: object) -> int | None:
+    if k is None:
         return None
     if isinstance(k, bool) or not isinstance(k, int):
         raise InputError(f"k must be a whole number of sources, not {type(k).__name__} {k!r}")

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import CorpusError
 from .files import default_corpus_dir, read_json
 from .naming import ModelName, parse_model_name
-from .text import stems
+from .text import normalize, stems
 from .tuning import TUNING, IndexRecipe, QuestionTuning
 
 
@@ -351,8 +351,6 @@ class CueMatcher:
 
 
 def _intensity(patterns: Sequence[tuple[str, "re.Pattern[str]"]], text: str) -> str | None:
-    from .text import normalize
-
     lowered = normalize(text)
     found = [level for level, pattern in patterns if pattern.search(lowered)]
     return found[0] if len(found) == 1 else ("heavy" if "heavy" in found else None)

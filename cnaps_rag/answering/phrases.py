@@ -22,4 +22,3 @@ VARIANT_OPEN = ("{name} is one of several released variants of its family; your 
                 "setting fits, so the choice among them is open.")
 
 LISTED = {"recommended": "listed as a recommended model", "related": "listed as a related paper"}
-QUESTION_LINK = "(link omitted)"
