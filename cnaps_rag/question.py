@@ -26,15 +26,20 @@ _QUOTED_INPUT = re.compile(
 _INTO = re.compile(r"\b(?:into|to|as)\b", re.IGNORECASE)
 
 
+def modality_words(question: str, taxonomy: Taxonomy) -> list[tuple[int, int, str]]:
+    """(start, end, modality) of every taxonomy modality word in the question ('photo' -> image), in order."""
+    words = [(m.start(), m.end(), modality) for modality, names in taxonomy.modalities.items()
+             for name in names for m in re.finditer(rf"\b{re.escape(name)}\b", question, re.IGNORECASE)]
+    return sorted(words)
+
+
 def question_direction(question: str, taxonomy: Taxonomy) -> tuple[str, str] | None:
     """(input modality, output modality) when the question says it turns one into another, else None.
 
     Reads the taxonomy's modality words in order: a modality word, then 'into'/'to'/'as', then a
     different modality word later in the same sentence ("my voice memo ... into text").
     """
-    words = [(m.start(), m.end(), modality) for modality, names in taxonomy.modalities.items()
-             for name in names for m in re.finditer(rf"\b{re.escape(name)}\b", question, re.IGNORECASE)]
-    words.sort()
+    words = modality_words(question, taxonomy)
     for i, (_, end, first) in enumerate(words):
         for start, _, second in words[i + 1:]:
             between = question[end:start]
@@ -81,6 +86,7 @@ class QuestionAnalysis(BaseModel):
     scale_text: str | None = None
     text_input: bool = False
     direction: tuple[str, str] | None = None
+    modalities: tuple[str, ...] = ()
 
     def top(self, k: int = 3) -> list[tuple[str, float]]:
         """The k most probable tasks with their probabilities."""
@@ -107,6 +113,7 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     if text_input:
         logits = logits + tuning.text_input_bonus * taxonomy.text_input_mask
     direction = question_direction(question, taxonomy)
+    modalities = tuple(dict.fromkeys(modality for _, _, modality in modality_words(question, taxonomy)))
     if direction is not None:
         logits = logits + tuning.direction_bonus * taxonomy.direction_mask(*direction)
     logits -= logits.max()
@@ -127,4 +134,5 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
         scale_text=scale_text,
         text_input=text_input,
         direction=direction,
+        modalities=modalities,
     )

@@ -73,6 +73,19 @@ def test_cooking_car_repair_and_gardening_still_abstain(question, seed_text):
         question)).abstained
 
 
+@pytest.mark.parametrize(("question", "models", "subject"), [
+    ("Can you look at this picture and tell me whether there is a bicycle in it?",
+     [("ObjDet-HuggingFace-hustvl-yolos-small", None, None), ("SISR-CARN-4x", None, None)], "ObjDet-HuggingFace-hustvl-yolos-small"),
+    ("Read this out with a calm voice, please: 'the meeting moves to Tuesday'.",
+     [("Txt2Voice-HuggingFace-espnet-fastspeech2_conformer_with_hifigan", None, None), ("Deblur-MIMO-UNet", None, None)],
+     "Txt2Voice-HuggingFace-espnet-fastspeech2_conformer_with_hifigan"),
+])
+def test_a_request_in_no_task_words_about_data_a_listed_model_handles_is_answered(question, models, subject):
+    result = answer_prompt(prompt(question, models))
+    assert not result.abstained and verify(result).ok
+    assert result.references[0].source.name == subject and result.references[0].role == "recommended model"
+
+
 def test_a_listed_model_of_another_task_is_tangential_and_the_fitting_one_is_the_subject():
     result = answer_prompt(prompt("I typed 'a lighthouse in a storm' and got a painting. How?",
                                   [("SISR-CARN-4x", None, None), ("Txt2Img-StableDiffusionV1-ToonYou", None, None)]))

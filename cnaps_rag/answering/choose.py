@@ -88,7 +88,7 @@ def plan(ranking: Ranking, hits: Sequence[Hit], listed: dict[str, ListedAs] | No
             result.roles[hit.source.id] = ("tangential" if hit.source.id not in relevant else
                                            "recommended model" if hit.source.kind == "model" else "supporting paper")
     else:
-        result = _plan_listed(ranking, list(hits), listed, relevant, asked, tuning)
+        result = _plan_listed(ranking, list(hits), listed, relevant, asked, taxonomy, tuning)
     if not result.in_scope:
         return result
     models = [h for h in result.hits if result.roles[h.source.id] == "recommended model"]
@@ -110,7 +110,7 @@ def _tasks_of(hit: Hit | None) -> tuple[str, ...]:
 
 
 def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs], relevant: set[str],
-                 asked: list[str], tuning: Tuning) -> Plan:
+                 asked: list[str], taxonomy: Taxonomy, tuning: Tuning) -> Plan:
     analysis = ranking.analysis
     models = [h for h in hits if h.source.kind == "model"]
     fits = {h.source.id: fit(h, analysis, tuning) for h in models}
@@ -129,7 +129,8 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
             roles[hit.source.id] = "recommended model"
         else:
             roles[hit.source.id] = "tangential"
-    in_scope = any(r != "tangential" for r in roles.values()) and (bool(asked) or bool(relevant))
+    in_scope = any(r != "tangential" for r in roles.values()) and (
+        bool(asked) or bool(relevant) or (best is not None and _handles_named_data(best, analysis, taxonomy)))
     if not in_scope:
         roles = {h.source.id: "tangential" for h in hits}
     if best is not None and roles[best.source.id] == "tangential":
@@ -139,6 +140,17 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
     reason = "the listed sources cover the question" if in_scope else (
         "none of the listed sources is about this question" + (f" (best: {hits[0].source.name!r})" if hits else ""))
     return Plan(in_scope=in_scope, reason=reason, hits=ordered, roles=roles, primary=best, asked=asked)
+
+
+def _handles_named_data(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy) -> bool:
+    """True when the question names the kind of data the model takes or gives ("this image", "a voice"):
+    a question in no task's words is still about a listed model that handles what it talks about."""
+    named = set(analysis.modalities)
+    for task_id in _tasks_of(hit):
+        task = taxonomy.get(task_id)
+        if named & {*task.modality_in.split("+"), task.modality_out}:
+            return True
+    return False
 
 
 def _primary_task(result: Plan, analysis: QuestionAnalysis, asked: list[str], tuning: Tuning) -> tuple[str | None, bool]:
