@@ -22,6 +22,9 @@ _QUOTED_INPUT = re.compile(
     re.IGNORECASE,
 )
 
+# The quoted text itself: what the user typed describes the content, not the task ("a grainy photo at night").
+_QUOTED_SPAN = re.compile(r"[\"“][^\"“”]{1,300}[\"”]|‘[^‘’]{1,300}’|(?<!\w)'[^'\n]{1,300}'(?!\w)")
+
 # "turn my voice memo into text", "from a photo to a 3D model": the direction a question asks for.
 _INTO = re.compile(r"\b(?:into|to|as)\b", re.IGNORECASE)
 
@@ -104,23 +107,31 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     """Score every task for ``question`` from its cue phrases and its embedding similarity to each task."""
     similarities = taxonomy.task_similarity(task_vectors @ question_vector, tuning.example_neighbours)
     matcher = taxonomy.matcher(tuning)
-    cue_scores = matcher.scores(question)
+    text_input = bool(_QUOTED_INPUT.search(question))
+    # A typed prompt's own words are content ("a grainy photo at night"), so cues and data kinds are
+    # read from the rest of the question.
+    own_words = _QUOTED_SPAN.sub(" ", question) if text_input else question
+    cue_scores = matcher.scores(own_words)
     scale, scale_text = question_scale(question, tuning.max_scale)
     if scale is not None:
         cue_scores = cue_scores + tuning.scale_cue * taxonomy.scale_cue_mask(scale)
     logits = similarities / tuning.task_temperature + tuning.cue_weight * (1.0 - np.exp(-cue_scores))
-    text_input = bool(_QUOTED_INPUT.search(question))
     if text_input:
         logits = logits + tuning.text_input_bonus * taxonomy.text_input_mask
     direction = question_direction(question, taxonomy)
     modalities = tuple(dict.fromkeys(modality for _, _, modality in modality_words(question, taxonomy)))
+    made = {m for _, _, m in modality_words(own_words, taxonomy) if m != "text"}
+    if direction is None and text_input and len(made) == 1:
+        # "I typed 'a castle at dusk' and got a picture": the typed prompt goes in, the one other kind of
+        # data the question names comes out.
+        direction = ("text", made.pop())
     if direction is not None:
         logits = logits + tuning.direction_bonus * taxonomy.direction_mask(*direction)
     logits -= logits.max()
     probabilities = np.exp(logits)
     probabilities /= probabilities.sum()
     cues: dict[str, list[str]] = {}
-    for column, phrase, _ in matcher.match(question):
+    for column, phrase, _ in matcher.match(own_words):
         bucket = cues.setdefault(taxonomy.ids[column], [])
         if phrase not in bucket:
             bucket.append(phrase)

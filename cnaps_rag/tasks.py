@@ -183,9 +183,9 @@ class Taxonomy(BaseModel):
         return np.array([float(t.any_scale) for t in self.tasks], dtype=np.float32)
 
     def direction_mask(self, source: str, target: str) -> np.ndarray:
-        """+1 for tasks that turn ``source`` into ``target`` (modalities), -1 for the reverse direction, else 0."""
-        forward = [float(t.modality_in.split("+")[0] == source and t.modality_out == target) for t in self.tasks]
-        reverse = [float(t.modality_in.split("+")[0] == target and t.modality_out == source) for t in self.tasks]
+        """+1 for tasks that turn ``source`` (among their inputs) into ``target``, -1 for the reverse, else 0."""
+        forward = [float(source in t.modality_in.split("+") and t.modality_out == target) for t in self.tasks]
+        reverse = [float(target in t.modality_in.split("+") and t.modality_out == source) for t in self.tasks]
         return np.array(forward, dtype=np.float32) - np.array(reverse, dtype=np.float32)
 
     @cached_property

@@ -86,6 +86,13 @@ def test_a_request_in_no_task_words_about_data_a_listed_model_handles_is_answere
     assert result.references[0].source.name == subject and result.references[0].role == "recommended model"
 
 
+def test_a_typed_prompt_goes_in_and_the_picture_it_names_comes_out():
+    result = answer_prompt(prompt("I wrote “grainy film photo of a harbour at night” and got exactly that picture. How?",
+                                  [("Denoise-SwinIR-Noise25", None, None), ("Txt2Img-StableDiffusionV1-4", None, None)]))
+    assert result.task.task_ids[0] == "text_to_image"
+    assert result.references[0].source.name == "Txt2Img-StableDiffusionV1-4"
+
+
 def test_a_listed_model_of_another_task_is_tangential_and_the_fitting_one_is_the_subject():
     result = answer_prompt(prompt("I typed 'a lighthouse in a storm' and got a painting. How?",
                                   [("SISR-CARN-4x", None, None), ("Txt2Img-StableDiffusionV1-ToonYou", None, None)]))
