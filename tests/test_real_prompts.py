@@ -93,6 +93,13 @@ def test_a_typed_prompt_goes_in_and_the_picture_it_names_comes_out():
     assert result.references[0].source.name == "Txt2Img-StableDiffusionV1-4"
 
 
+def test_the_subjects_own_label_names_the_task_before_its_family_cards_other_tasks():
+    result = answer_prompt(prompt("My old photo was noisy and full of compression artifacts, and the AI cleaned it up. How?",
+                                  [("Denoise-SwinIR-Noise25", None, None), ("Colorization-DISCO-rand", None, None)]))
+    assert result.references[0].source.name == "Denoise-SwinIR-Noise25"
+    assert result.task.task_ids[0] == "denoising"
+
+
 def test_a_listed_model_of_another_task_is_tangential_and_the_fitting_one_is_the_subject():
     result = answer_prompt(prompt("I typed 'a lighthouse in a storm' and got a painting. How?",
                                   [("SISR-CARN-4x", None, None), ("Txt2Img-StableDiffusionV1-ToonYou", None, None)]))

@@ -158,6 +158,12 @@ def _primary_task(result: Plan, analysis: QuestionAnalysis, asked: list[str], tu
     probability = dict(zip(analysis.task_ids, analysis.probabilities))
     table = [t for h in result.hits if result.roles.get(h.source.id) != "tangential" for t in _tasks_of(h)]
     primary_tasks = _tasks_of(result.primary)
+    # The subject's own labels first: a denoising variant answers "noisy and compressed" as denoising,
+    # though its family card also lists JPEG repair.
+    named = [*asked, *(t for t in analysis.cues if t not in asked)]  # likeliest first, then any the question cues
+    own = [t for t in named if result.primary is not None and t in result.primary.labels]
+    if own:
+        return own[0], True
     if asked and asked[0] in table:
         return asked[0], True
     candidates = sorted(dict.fromkeys(table), key=lambda t: (-(probability.get(t, 0.0)), t not in primary_tasks))
