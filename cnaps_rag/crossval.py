@@ -279,11 +279,13 @@ class Study:
     def tune(self, qs: QuestionSet, train: np.ndarray) -> dict[str, float]:
         """Coordinate descent from the shipped setting over the candidates, on ``train`` only.
 
-        A number moves only to a strictly better value (the first such in candidate order), so ties
-        keep the shipped value and the search is deterministic.
+        A number moves only to a value better by more than ``min_gain`` of the objective's maximum
+        (the first such in candidate order), so ties and noise keep the shipped value and the search
+        is deterministic.
         """
         setting = dict(self.shipped)
         best = self.objective(qs, train, setting)
+        margin = self.grid.min_gain * 3 * len(train)  # the objective counts three metrics per question
         for _ in range(self.grid.rounds):
             moved = False
             for key, candidates in self.search:
@@ -292,7 +294,7 @@ class Study:
                         continue
                     trial = {**setting, key: value}
                     score = self.objective(qs, train, trial)
-                    if score > best:
+                    if score > best + margin:
                         setting, best, moved = trial, score, True
             if not moved:
                 break

@@ -27,6 +27,7 @@ class Weights(_Frozen):
     dense: float = Field(1.0, description="cosine of question and source vectors; the reference scale")
     lexical: float = Field(2.4, description="BM25 normalised by the question's total idf (exact names, 'x4', 'JPEG')")
     task: float = Field(0.2, description="question task probabilities dotted with the source's task affinities")
+    direction: float = Field(0.5, description="the source's labelled task turns what the question gives into what it asks for (or the reverse)")
     name: float = Field(0.5, description="the question names the source (distinctive name token)")
     variant: float = Field(0.2, description="settings in the source's name (x4, Jpeg40) fit the question")
     prior: float = Field(0.1, description="log family size: breaks near-ties toward families a catalog covers widely")
@@ -162,6 +163,7 @@ class CrossValidation(_Frozen):
         ("task_temperature", "cue_weight"), description="QuestionTuning numbers searched beside the weights")
     question_factors: tuple[float, ...] = Field(
         (0.5, 0.75, 1.0, 1.5, 2.0), description="candidate question-analysis numbers, as multiples of the shipped value")
+    min_gain: float = Field(0.01, description="a number moves only when the training objective gains more than this share of its maximum: smaller gains on ~120 questions are noise")
     rounds: int = Field(3, description="coordinate-descent sweeps over all numbers at most (stops early when none moves)")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import ARXIV_100, CATALOG_159, needs_dataset
 
-from cnaps_rag import answer, answer_prompt, default_engine, verify
+from cnaps_rag import answer, answer_prompt, default_engine, retrieve, verify
 
 
 def prompt(question: str, models: list[tuple[str, str | None, str | None]], papers: list[tuple[str, str, str]] = ()) -> str:
@@ -119,6 +119,17 @@ def test_catalog_questions_in_new_wording(question, task, family):
     assert verify(result).ok and result.task.task_ids[0] == task
     if family:
         assert result.references[0].source.name.startswith(family)
+
+
+@pytest.mark.parametrize(("question", "first"), [
+    ("Please take this lecture recording and turn the audio into written text.", "Voice2Txt-Whisper-large"),
+    ("Turn this paragraph of text into a spoken voice recording.", "Txt2Voice-Tacotron2"),
+])
+def test_the_direction_a_question_asks_for_ranks_the_model_that_goes_that_way_first(question, first):
+    from conftest import MINI_CATALOG
+
+    hits = retrieve(question, catalog=[str(MINI_CATALOG)], k=2)
+    assert hits[0].source.name == first and hits[0].direction == 1.0
 
 
 def test_your_catalog_supplies_the_summary_a_prompt_left_out():

@@ -2,7 +2,8 @@
 
 Each signal answers one question about a source and a question. *dense*: does the source talk
 about the same thing? *lexical*: does it use the question's exact words ('SwinIR', 'JPEG', 'x4')?
-*task*: is it about the task the question implies? *name*: does the question name it? *variant*:
+*task*: is it about the task the question implies? *direction*: does it turn what the question
+gives into what it asks for (voice -> text), or the reverse? *name*: does the question name it? *variant*:
 do the settings in its Category-Architecture-Variant name (x4, Jpeg40, Noise25) fit? *prior*: is
 its family one the catalog covers widely? *model*: is it a model rather than a paper?
 
@@ -42,6 +43,7 @@ class IndexFeatures:
     is_model: np.ndarray
     conditions: np.ndarray | None = None
     siblings: np.ndarray | None = None
+    label_matrix: np.ndarray | None = None
 
     @classmethod
     def of(cls, sources: Sequence[Source], taxonomy: Taxonomy,
@@ -59,10 +61,15 @@ class IndexFeatures:
         nan = float("nan")
         family = families(sources)
         siblings = _siblings(sources, names, family)
+        labels = [tuple(taxonomy.ids[c] for c in source_label_columns(s, taxonomy)) for s in sources]
+        label_matrix = np.zeros((len(sources), len(taxonomy.ids)), dtype=np.float32)
+        for row, own in enumerate(labels):
+            label_matrix[row, [taxonomy.ids.index(t) for t in own]] = 1.0
         return cls(
+            label_matrix=label_matrix,
             conditions=_condition_vectors(sources, names, siblings, embed),
             siblings=siblings,
-            labels=[tuple(taxonomy.ids[c] for c in source_label_columns(s, taxonomy)) for s in sources],
+            labels=labels,
             token_rows=token_rows,
             convention=np.array([n.follows_convention for n in names], dtype=bool),
             scale=np.array([n.scale if n.scale is not None else nan for n in names], dtype=np.float32),
@@ -137,6 +144,32 @@ def task(ctx: Context) -> np.ndarray:
     """The question's task probabilities dotted with each source's task affinities."""
     probabilities = np.asarray(ctx.analysis.probabilities, dtype=np.float32)
     return ctx.index.affinity[ctx.rows] @ probabilities
+
+
+@signal("direction")
+def direction(ctx: Context) -> np.ndarray:
+    """+1 for a source labelled with a task turning what the question gives into what it asks for
+    (voice -> text), -1 for one labelled only with the reverse (text -> voice), else 0."""
+    if ctx.analysis.direction is None or ctx.features.label_matrix is None:
+        return np.zeros(len(ctx.rows), dtype=np.float32)
+    mask = ctx.taxonomy.direction_mask(*ctx.analysis.direction)
+    labels = ctx.features.label_matrix[ctx.rows]
+    forward = (labels * (mask > 0)).max(axis=1)
+    reverse = (labels * (mask < 0)).max(axis=1)
+    return (forward - reverse * (1.0 - forward)).astype(np.float32)
+
+
+@signal("direction")
+def direction(ctx: Context) -> np.ndarray:
+    """+1 for a source labelled with a task turning what the question gives into what it asks for
+    (voice -> text), -1 for one labelled only with the reverse (text -> voice), else 0."""
+    if ctx.analysis.direction is None or ctx.features.label_matrix is None:
+        return np.zeros(len(ctx.rows), dtype=np.float32)
+    mask = ctx.taxonomy.direction_mask(*ctx.analysis.direction)
+    labels = ctx.features.label_matrix[ctx.rows]
+    forward = (labels * (mask > 0)).max(axis=1)
+    reverse = (labels * (mask < 0)).max(axis=1)
+    return (forward - reverse * (1.0 - forward)).astype(np.float32)
 
 
 @signal("name")
