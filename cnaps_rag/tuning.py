@@ -60,7 +60,7 @@ class IndexRecipe(_Frozen):
     source_temperature: float = Field(0.04, description="softmax temperature of source-task cosine for affinities")
     labelled_dense_share: float = Field(0.3, description="share of the dense task guess kept beside a source's labels")
     keyword_rate: float = Field(0.6, description="saturation rate of keyword evidence for unlabelled sources")
-    keyword_share: float = Field(0.6, description="weight of keyword evidence in an unlabelled source's affinity")
+    keyword_share: float = Field(0.3, description="weight of keyword evidence in an unlabelled source's affinity: half the whole-summary dense guess's, so one cue word in a title (\"Denoising\" Diffusion) does not make a paper about that task")
     dense_share: float = Field(0.6, description="weight of the dense task guess in an unlabelled source's affinity")
     auto_exact_limit: int = Field(20_000, description="'auto' index: exact search up to this many sources, HNSW32 above")
     hnsw_ef_search: int = Field(128, description="HNSW search breadth: recall over speed (0.90 recall@10 on real embeddings)")

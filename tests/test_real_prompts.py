@@ -132,6 +132,14 @@ def test_the_direction_a_question_asks_for_ranks_the_model_that_goes_that_way_fi
     assert hits[0].source.name == first and hits[0].direction == 1.0
 
 
+def test_listed_variants_of_one_model_and_no_hint_which_leave_the_choice_open():
+    result = answer_prompt(prompt("My photo came out blurry. Please make it sharp again.",
+                                  [("Deblur-MSSNet-GoPro", None, None), ("Deblur-MSSNet-RealBlurJ", None, None)]))
+    notes = [n.text for flow in result.workflow for n in flow.notes]
+    assert any("the choice among them is open" in n for n in notes), notes
+    assert verify(result).ok
+
+
 def test_your_catalog_supplies_the_summary_a_prompt_left_out():
     from conftest import MINI_CATALOG
 

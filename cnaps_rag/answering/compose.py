@@ -69,7 +69,7 @@ class Responder:
             task_id = next((t for h, t in decided.seconds if h is hit), decided.primary_task)
             flow = build_workflow(hit.source, hit.backing, analysis, self.taxonomy, task_id)
             note = variant_reason(hit, analysis, self.taxonomy)
-            if note is None and listed is None and _has_siblings(hit, ranking.hits):
+            if note is None and _has_siblings(hit, ranking.hits):
                 note = Statement(text=phrases.VARIANT_OPEN.format(name=hit.source.name), sources=(hit.source.id,),
                                  evidence=(Evidence.of(hit.source, hit.source.name),))
             if note is not None:
