@@ -35,7 +35,7 @@ from .files import atomic_write
 from .index import SourceIndex
 from .ranking import Retriever, judge_scope
 from .ranking.retriever import one_per_family
-from .ranking.signals import families, fuse
+from .ranking.signals import families, fuse, settle_siblings
 from .sources import family_keys
 from .tuning import CROSS_VALIDATION, CrossValidation, QuestionTuning
 
@@ -267,7 +267,9 @@ class Study:
             rows = np.flatnonzero(present[q])
             if len(rows) == 0:
                 continue
-            order = one_per_family(rows[np.lexsort((rows, -fused[i, rows]))], self.family)
+            settled = settle_siblings(fused[i, rows], values["variant"][q, rows], self.retriever.features.siblings[rows],
+                                      self.tuning.variants.decisive_lead)
+            order = one_per_family(rows[np.lexsort((rows, -settled))], self.family)
             category[i], rank[i] = qs.category[q, order[0]], _first(qs.family[q, order])
         return category, rank, abstained[subset]
 

@@ -90,6 +90,7 @@ class VariantTuning(_Frozen):
     scale_match: float = Field(0.6, description="score for the asked enlargement factor; its negative for another factor")
     setting_base: float = Field(0.4, description="score of a setting exactly at the level the question's wording suggests")
     setting_spread: float = Field(100.0, description="a level this far from the target loses the whole base score")
+    decisive_lead: float = Field(0.5, description="a variant whose fit beats a sibling's by this much (a quarter of the fit's [-1, 1] range) is ranked above it whatever their other signals say")
     condition_scale: float = Field(4.0, description="variant score lost per unit of cosine by which the question meets a variant's card description worse than its best sibling's")
 
 

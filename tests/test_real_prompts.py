@@ -140,6 +140,33 @@ def test_listed_variants_of_one_model_and_no_hint_which_leave_the_choice_open():
     assert verify(result).ok
 
 
+@needs_dataset
+def test_sources_that_merely_share_a_word_do_not_crowd_out_the_model_below_them():
+    # Diffusion summaries say "noise" and "clean"; the denoisers' say "denoising". They rank lower but bear on it.
+    result = answer("My photo is very noisy. How does AI clean it?", catalog=[CATALOG_159, ARXIV_100])
+    assert not result.abstained and verify(result).ok
+    assert result.references[0].source.name.startswith("Denoise-") and result.task.task_ids[0] == "denoising"
+
+
+@needs_dataset
+@pytest.mark.parametrize(("variant", "question"), [
+    ("DeHaze", "My photo of the mountains was ruined by fog. How can AI clear it?"),
+    ("DeHaze", "Please clear the fog from this picture of the bridge."),
+    ("DeHaze", "The city skyline looks grey and hazy in my picture. Can AI remove the haze?"),
+    ("DeRain", "I took this picture during a downpour and it is full of raindrops. Can AI clean it?"),
+    ("DeSnow", "My photo was taken in a blizzard; can AI clear the snow?"),
+    ("Jpeg10", "This JPEG is extremely compressed and blocky. Can AI restore it?"),
+    ("Jpeg40", "There are mild JPEG artifacts in this picture. Can AI remove them?"),
+    ("Noise50", "This picture has very heavy noise. Can AI remove it?"),
+    ("Noise15", "There is slight grain in my picture. Can AI smooth it?"),
+])
+def test_the_questions_condition_picks_the_variant(variant, question):
+    family = "CLAIO" if variant.startswith("De") else "SwinIR-" + variant.rstrip("0123456789")
+    hits = retrieve(question, catalog=[CATALOG_159, ARXIV_100], k=None)
+    first = next(h.source.name for h in hits if family in h.source.name)
+    assert first.endswith(variant)
+
+
 def test_your_catalog_supplies_the_summary_a_prompt_left_out():
     from conftest import MINI_CATALOG
 

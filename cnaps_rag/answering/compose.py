@@ -13,7 +13,7 @@ from typing import Sequence
 
 from ..errors import GroundingError
 from ..question import QuestionAnalysis
-from ..ranking import Hit, Ranking
+from ..ranking import Hit, Ranking, is_relevant
 from ..sources import family_keys
 from ..tasks import Taxonomy
 from ..tuning import TUNING, Tuning
@@ -39,7 +39,14 @@ class Responder:
         With ``listed`` (a prompt's own sources) every source is referenced and the listed models
         are the subject. Without it cnaps_rag is the recommender (see ``choose.recommend``).
         """
-        hits = list(ranking.hits) if listed is not None else list(ranking.hits[: self.k])
+        if listed is not None:
+            hits = list(ranking.hits)
+        else:
+            # The recommender hands on the best k sources that bear on the question; ranked sources that
+            # do not (a diffusion paper that merely says "noise") must not crowd out the denoiser below them.
+            hits = list(ranking.hits[: self.k])
+            if not any(is_relevant(h, ranking.analysis, self.tuning.scope) for h in hits):
+                hits = [h for h in ranking.hits if is_relevant(h, ranking.analysis, self.tuning.scope)][: self.k] or hits
         decided = plan(ranking, hits, listed, self.taxonomy, self.tuning)
         draft = self._compose(ranking, decided, listed)
         check = verify(draft, formats=("markdown",))

@@ -19,7 +19,7 @@ from ..sources import Source, readable
 from ..question import QuestionAnalysis, analyze_question
 from ..tasks import Taxonomy
 from ..tuning import LIMITS, TUNING, Tuning, Weights
-from .signals import Context, IndexFeatures, compute, fuse, question_tokens
+from .signals import Context, IndexFeatures, compute, fuse, question_tokens, settle_siblings
 
 
 class Hit(BaseModel):
@@ -135,7 +135,8 @@ class Retriever:
         ctx = Context(question=question, vector=vector, analysis=analysis, rows=rows, index=index,
                       features=self.features, taxonomy=self.taxonomy, tuning=tuning)
         components = compute(ctx)
-        fused = fuse(components, tuning.weights.model_dump())
+        fused = settle_siblings(fuse(components, tuning.weights.model_dump()), components["variant"],
+                                self.features.siblings[rows], tuning.variants.decisive_lead)
         order = one_per_family(np.lexsort((rows, -fused)), self.features.family[rows])
         if k is not None:
             order = order[:k]

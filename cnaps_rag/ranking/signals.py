@@ -125,6 +125,35 @@ def fuse(components: dict[str, np.ndarray], weights: dict[str, float]) -> np.nda
     return fused
 
 
+def settle_siblings(fused: np.ndarray, variant: np.ndarray, siblings: np.ndarray, lead: float) -> np.ndarray:
+    """The fused scores with released variants of one model reordered where the question's condition decides.
+
+    Which model answers is decided by every signal; which of its checkpoints, by the question's
+    condition ("fog" -> DeHaze, "4x" -> x4). Within a group of siblings, a variant whose fit beats
+    another's by at least ``lead`` is placed above it; the group's scores are handed out again in
+    that order, so the group keeps its place among other models and a word that happens to appear
+    in one variant's summary ("clear") no longer picks the checkpoint. Smaller differences are noise
+    and leave the fused order alone.
+    """
+    _, inverse, counts = np.unique(siblings, return_inverse=True, return_counts=True)
+    out = fused
+    for g in np.flatnonzero(counts > 1):
+        members = np.flatnonzero(inverse == g)
+        if np.ptp(variant[members]) < lead:
+            continue
+        order = list(members[np.argsort(-fused[members], kind="stable")])
+        moved = True
+        while moved:
+            moved = False
+            for i in range(len(order) - 1):
+                if variant[order[i + 1]] - variant[order[i]] >= lead:
+                    order[i], order[i + 1] = order[i + 1], order[i]
+                    moved = True
+        out = fused.copy() if out is fused else out
+        out[order] = np.sort(fused[members])[::-1]
+    return out
+
+
 @signal("dense")
 def dense(ctx: Context) -> np.ndarray:
     """Cosine of the question and each source vector."""
