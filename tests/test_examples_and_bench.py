@@ -1,9 +1,11 @@
-"""The example scripts run as documented, and a quick benchmark run keeps the benchmark from rotting."""
+"""The example scripts run as documented; a quick benchmark run (marked slow) keeps the benchmark from rotting."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+
+import pytest
 
 from conftest import ROOT
 
@@ -33,6 +35,7 @@ def test_the_embedding_example_answers_from_its_own_index_and_abstains_off_topic
     assert "sourdough recipe?\n  -> abstained; verified: True" in result.stdout
 
 
+@pytest.mark.slow  # ~18 s of timing runs; `cnaps-rag bench --quick` is the same check by hand
 def test_a_quick_benchmark_prints_every_row_with_its_floor():
     table = run_benchmark(quick=True)
     for row in ("warm answer()", "answer_many(", "import cnaps_rag", "cold `cnaps-rag ask`", "index build",
