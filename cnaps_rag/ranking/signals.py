@@ -188,19 +188,6 @@ def direction(ctx: Context) -> np.ndarray:
     return (forward - reverse * (1.0 - forward)).astype(np.float32)
 
 
-@signal("direction")
-def direction(ctx: Context) -> np.ndarray:
-    """+1 for a source labelled with a task turning what the question gives into what it asks for
-    (voice -> text), -1 for one labelled only with the reverse (text -> voice), else 0."""
-    if ctx.analysis.direction is None or ctx.features.label_matrix is None:
-        return np.zeros(len(ctx.rows), dtype=np.float32)
-    mask = ctx.taxonomy.direction_mask(*ctx.analysis.direction)
-    labels = ctx.features.label_matrix[ctx.rows]
-    forward = (labels * (mask > 0)).max(axis=1)
-    reverse = (labels * (mask < 0)).max(axis=1)
-    return (forward - reverse * (1.0 - forward)).astype(np.float32)
-
-
 @signal("name")
 def name(ctx: Context) -> np.ndarray:
     """1 for a source the question names by a distinctive token of its name, else 0."""
