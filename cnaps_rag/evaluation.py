@@ -5,7 +5,9 @@ Metrics, per question whose target model is in the catalog:
 - family@1 / family@5: a top-1 / top-5 hit shares the target's paper link or summary (several
   catalog variants share one paper, so text alone can only find the family);
 - MRR: mean reciprocal rank of the first family member (0 when it is not retrieved);
-- abstained: the share of questions cnaps_rag declined to answer.
+- abstained: the share of questions cnaps_rag declined to answer;
+- answer category@1: the category of the first model the *answer* recommends (what a user sees;
+  the answer recommends only models that bear on the question, so it can differ from the top hit).
 The plain dense retriever embeds "name. summary" and ranks by cosine, as LlamaIndex or Haystack
 would out of the box.
 """
@@ -26,6 +28,7 @@ from .embedding import Embedder
 from .engine import Engine, default_engine
 from .errors import InputError
 from .files import atomic_write, read_json
+from .answering.compose import Responder
 from .ranking import Scope, judge_scope
 from .sources import Source, family_keys
 from .tuning import Weights
@@ -54,6 +57,7 @@ class Metrics(BaseModel):
     mrr: float
     abstained: float
     seconds: float
+    answer_category_at_1: float | None = None
 
 
 class QueryResult(BaseModel):
@@ -67,6 +71,7 @@ class QueryResult(BaseModel):
     cnaps_categories: list[str | None]
     cnaps_family_rank: int | None
     cnaps_abstained: bool
+    cnaps_answer_first: str | None = None
     dense_top: list[str]
     dense_categories: list[str | None]
     dense_family_rank: int | None
@@ -85,13 +90,14 @@ class Report(BaseModel):
     def table(self) -> str:
         """The metrics as a Markdown table, cnaps_rag next to the plain dense retriever."""
         lines = [
-            "| retriever | questions | category@1 | family@1 | family@5 | MRR | abstained | seconds |",
-            "|---|---|---|---|---|---|---|---|",
+            "| retriever | questions | category@1 | family@1 | family@5 | MRR | abstained | answer category@1 | seconds |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for m in (self.dense, self.cnaps):
+            answered = "—" if m.answer_category_at_1 is None else f"{m.answer_category_at_1:.3f}"
             lines.append(
                 f"| {m.name} | {m.questions} | {m.category_at_1:.3f} | {m.family_at_1:.3f} | {m.family_at_5:.3f} "
-                f"| {m.mrr:.3f} | {m.abstained:.3f} | {m.seconds:.1f} |"
+                f"| {m.mrr:.3f} | {m.abstained:.3f} | {answered} | {m.seconds:.1f} |"
             )
         return "\n".join(lines)
 
@@ -151,13 +157,16 @@ def evaluate(
     rankings = list(retriever.rank_many([q.text for q in queries]))
     scopes: list[Scope] = [judge_scope(r, engine.tuning.scope) for r in rankings]
     cnaps_seconds = time.perf_counter() - started
+    responder = Responder(engine.taxonomy, engine.tuning)
+    answered = [next((ref.source.name for ref in responder.respond(r).references if ref.role == "recommended model"), None)
+                for r in rankings]
 
     started = time.perf_counter()
     dense_rows = plain_dense_order(embedder, index.sources, embedder.encode([q.text for q in queries]))
     dense_seconds = time.perf_counter() - started
 
     results = []
-    for q, ranking, scope, dense_order in zip(queries, rankings, scopes, dense_rows):
+    for q, ranking, scope, dense_order, first in zip(queries, rankings, scopes, dense_rows, answered):
         target = by_name[q.target]
         cnaps_rows = [index.positions[h.source.id] for h in ranking.hits]
         dense_list = [int(r) for r in dense_order]
@@ -171,6 +180,7 @@ def evaluate(
             cnaps_categories=[index.sources[r].category for r in cnaps_rows[:5]],
             cnaps_family_rank=family_rank(target, cnaps_rows),
             cnaps_abstained=not scope.in_scope,
+            cnaps_answer_first=first,
             dense_top=[index.sources[r].name for r in dense_list[:5]],
             dense_categories=[index.sources[r].category for r in dense_list[:5]],
             dense_family_rank=family_rank(target, dense_list),
@@ -178,8 +188,12 @@ def evaluate(
                             "name": top.name, "variant": top.variant},
             question_tasks=ranking.analysis.top(3),
         ))
+    category = {s.name: s.category for s in index.sources}
+    ours = _metrics("cnaps_rag", results, "cnaps", cnaps_seconds)
+    ours = ours.model_copy(update={"answer_category_at_1": float(np.mean(
+        [r.cnaps_answer_first is not None and category.get(r.cnaps_answer_first) == r.target_category for r in results]))})
     return Report(
-        cnaps=_metrics("cnaps_rag", results, "cnaps", cnaps_seconds),
+        cnaps=ours,
         dense=_metrics("plain dense", results, "dense", dense_seconds),
         results=results,
         skipped=skipped,
