@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from conftest import prompt_text
 
 import cnaps_rag
 from cnaps_rag import InputError, Retriever, parse_prompt, retrieve
 from cnaps_rag import default_engine
+from cnaps_rag.ranking.signals import settle_siblings
 
 MARGIN = 0.3
 
@@ -88,3 +90,12 @@ def test_a_retriever_refuses_an_index_built_with_another_taxonomy():
                                  input="x", output="y", modality_in="image", modality_out="image", cues=("only",)),))
     with pytest.raises(InputError, match="built with a different task taxonomy"):
         Retriever(index, embedder=engine.embedder, taxonomy=other)
+
+
+def test_a_clearly_better_variant_moves_above_its_sibling_and_nothing_else_moves():
+    fused = np.array([1.4, 1.2, 1.0, 0.9], dtype=np.float32)  # rows 0 and 2 are variants of one model
+    variant = np.array([-0.6, 0.0, 0.0, 0.0], dtype=np.float32)
+    siblings = np.array([7, 1, 7, 2])
+    settled = settle_siblings(fused, variant, siblings, lead=0.5)
+    assert settled.tolist() == pytest.approx([1.0, 1.2, 1.4, 0.9])  # the group's scores, handed out again
+    assert settle_siblings(fused, variant, siblings, lead=0.7) is fused  # a smaller lead than asked changes nothing
