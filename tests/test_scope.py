@@ -7,6 +7,7 @@ import json
 from conftest import ARXIV_100, CATALOG_159, MINI_CATALOG, QUERY1, needs_dataset
 
 from cnaps_rag import Retriever, catalog_index, default_engine
+from cnaps_rag.answering.choose import asked_tasks, recommend
 from cnaps_rag.ranking.scope import is_relevant, judge_scope
 from cnaps_rag.tuning import TUNING
 
@@ -51,3 +52,12 @@ def test_cnaps_questions_are_answered_and_everyday_questions_are_not(scope_data)
     outside = scope_data["out_of_scope"]["mini"]
     false_abstain, false_answer = rates(retriever, inside, outside)
     assert false_abstain <= 0.05 and false_answer <= 0.1, (false_abstain, false_answer)
+
+
+def test_in_scope_the_best_ranked_model_leads_even_if_alone_it_would_not_pass_the_gate():
+    ranking = default_engine().retriever(catalog_index([MINI_CATALOG])).rank("How does AI enlarge a small photo 4x?", 5)
+    first, *rest = [h for h in ranking.hits if h.source.kind == "model"]
+    relevant = {h.source.id for h in rest}  # the gate passes every model but the best-ranked one
+    chosen = recommend(ranking.hits, relevant, asked_tasks(ranking.analysis, default_engine().taxonomy))
+    assert chosen[0] is first
+    assert recommend(ranking.hits, set(), []) == []  # nothing bears on the question: nothing is handed on
