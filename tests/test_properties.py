@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 
 from cnaps_rag import CorpusError, Engine, PromptError, Source, default_engine, parse_prompt, verify
 from cnaps_rag.answering.model import Answer, Evidence, Reference, Statement, TaskPart
+from cnaps_rag.answering.render import LINK_FIELDS
+from cnaps_rag.answering.verify import json_strings
 from cnaps_rag.answering.render import render
 from cnaps_rag.answering.verify import link_problems
 from cnaps_rag.errors import CnapsError, outcome
@@ -67,7 +69,7 @@ def outside_links(rendered: str, fmt: str, supplied: set[str]) -> list[str]:
     """Link-like text in a rendering after removing the supplied links it shows (char for char)."""
     if fmt == "json":
         assert "<" not in rendered
-        texts = [v for k, v in _strings(json.loads(rendered), None) if not (k in ("paper_url", "github_url", "url") and v in supplied)]
+        texts = [v for k, v in json_strings(json.loads(rendered)) if not (k in LINK_FIELDS and v in supplied)]
         rendered = "\n".join(texts)
     found = []
     if fmt == "html":
@@ -81,17 +83,6 @@ def outside_links(rendered: str, fmt: str, supplied: set[str]) -> list[str]:
     if fmt == "markdown":
         found += _RAW_TAG.findall(rendered)
     return found
-
-
-def _strings(value, key):
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _strings(v, k)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v, key)
-    elif isinstance(value, str):
-        yield key, value
 
 
 # --- the link policy itself ---------------------------------------------------------------------

@@ -171,7 +171,7 @@ def link_problems(rendered: str, fmt: str, allowed: set[str]) -> tuple[list[str]
         urls = 0
         if "<" in rendered:
             problems.append("raw '<' in the JSON text")
-        for key, value in _strings(json.loads(rendered), None):
+        for key, value in json_strings(json.loads(rendered)):
             if key in LINK_FIELDS and value in allowed:
                 urls += 1
                 continue
@@ -181,13 +181,14 @@ def link_problems(rendered: str, fmt: str, allowed: set[str]) -> tuple[list[str]
     return [f"link {t!r} is not one of the supplied links" for t in unsupplied(rendered, allowed, fmt)], urls  # type: ignore[arg-type]
 
 
-def _strings(value: object, key: str | None):
+def json_strings(value: object, key: str | None = None):
+    """Every string in parsed JSON with the key it sits under (a list's items under the list's key)."""
     if isinstance(value, dict):
         for k, v in value.items():
-            yield from _strings(v, k)
+            yield from json_strings(v, k)
     elif isinstance(value, list):
         for v in value:
-            yield from _strings(v, key)
+            yield from json_strings(v, key)
     elif isinstance(value, str):
         yield key, value
 
