@@ -36,13 +36,13 @@ def modality_words(question: str, taxonomy: Taxonomy) -> list[tuple[int, int, st
     return sorted(words)
 
 
-def question_direction(question: str, taxonomy: Taxonomy) -> tuple[str, str] | None:
+def question_direction(question: str, words: list[tuple[int, int, str]]) -> tuple[str, str] | None:
     """(input modality, output modality) when the question says it turns one into another, else None.
 
-    Reads the taxonomy's modality words in order: a modality word, then 'into'/'to'/'as', then a
-    different modality word later in the same sentence ("my voice memo ... into text").
+    Reads the question's modality ``words`` (``modality_words``) in order: a modality word, then
+    'into'/'to'/'as', then a different modality word later in the same sentence ("my voice memo
+    ... into text").
     """
-    words = modality_words(question, taxonomy)
     for i, (_, end, first) in enumerate(words):
         for start, _, second in words[i + 1:]:
             between = question[end:start]
@@ -111,16 +111,19 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     # A typed prompt's own words are content ("a grainy photo at night"), so cues and data kinds are
     # read from the rest of the question.
     own_words = _QUOTED_SPAN.sub(" ", question) if text_input else question
-    cue_scores = matcher.scores(own_words)
+    found = matcher.match(own_words)
+    cue_scores = matcher.total(found)
     scale, scale_text = question_scale(question, tuning.max_scale)
     if scale is not None:
         cue_scores = cue_scores + tuning.scale_cue * taxonomy.scale_cue_mask(scale)
     logits = similarities / tuning.task_temperature + tuning.cue_weight * (1.0 - np.exp(-cue_scores))
     if text_input:
         logits = logits + tuning.text_input_bonus * taxonomy.text_input_mask
-    direction = question_direction(question, taxonomy)
-    modalities = tuple(dict.fromkeys(modality for _, _, modality in modality_words(question, taxonomy)))
-    made = {m for _, _, m in modality_words(own_words, taxonomy) if m != "text"}
+    words = modality_words(question, taxonomy)
+    direction = question_direction(question, words)
+    modalities = tuple(dict.fromkeys(modality for _, _, modality in words))
+    own = words if own_words is question else modality_words(own_words, taxonomy)
+    made = {m for _, _, m in own if m != "text"}
     if direction is None and text_input and len(made) == 1:
         # "I typed 'a castle at dusk' and got a picture": the typed prompt goes in, the one other kind of
         # data the question names comes out.
@@ -131,7 +134,7 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     probabilities = np.exp(logits)
     probabilities /= probabilities.sum()
     cues: dict[str, list[str]] = {}
-    for column, phrase, _ in matcher.match(own_words):
+    for column, phrase, _ in found:
         bucket = cues.setdefault(taxonomy.ids[column], [])
         if phrase not in bucket:
             bucket.append(phrase)

@@ -340,9 +340,13 @@ class CueMatcher:
 
     def scores(self, text: str, kinds: tuple[str, ...] = ("cue", "keyword")) -> np.ndarray:
         """Summed weights per task column; phrases that stem alike ('blur', 'blurred') count once."""
+        return self.total(self.match(text, kinds))
+
+    def total(self, found: Sequence[tuple[int, str, float]]) -> np.ndarray:
+        """``scores`` of matches already found (``match``), so a caller that needs both scans once."""
         out = np.zeros(self.columns, dtype=np.float32)
         seen: set[tuple[int, tuple[str, ...]]] = set()
-        for column, phrase, weight in self.match(text, kinds):
+        for column, phrase, weight in found:
             key = (column, tuple(stems(phrase)))
             if key not in seen:
                 seen.add(key)

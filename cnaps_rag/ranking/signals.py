@@ -61,15 +61,15 @@ class IndexFeatures:
         nan = float("nan")
         family = families(sources)
         siblings = _siblings(sources, names, family)
-        labels = [tuple(taxonomy.ids[c] for c in source_label_columns(s, taxonomy)) for s in sources]
+        columns = [source_label_columns(s, taxonomy) for s in sources]
         label_matrix = np.zeros((len(sources), len(taxonomy.ids)), dtype=np.float32)
-        for row, own in enumerate(labels):
-            label_matrix[row, [taxonomy.ids.index(t) for t in own]] = 1.0
+        for row, own in enumerate(columns):
+            label_matrix[row, own] = 1.0
         return cls(
             label_matrix=label_matrix,
             conditions=_condition_vectors(sources, names, siblings, embed),
             siblings=siblings,
-            labels=labels,
+            labels=[tuple(taxonomy.ids[c] for c in own) for own in columns],
             token_rows=token_rows,
             convention=np.array([n.follows_convention for n in names], dtype=bool),
             scale=np.array([n.scale if n.scale is not None else nan for n in names], dtype=np.float32),
