@@ -12,7 +12,7 @@ Metrics are those of ``evaluation``; spreads are sample standard deviations over
 
 Nothing is ranked twice: every question is embedded once, its signal values (``Hit.components``
 of ``Retriever.rank_vector`` with k=None) are computed once per question-analysis setting, and
-other weights are tried by re-fusing those values in NumPy (``signals.fuse``, ``one_per_family``).
+other weights are tried by re-fusing those values in NumPy (``signals.fuse``, ``retriever.final_order``).
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from .evaluation import Metrics, Query, load_queries, plain_dense_order
 from .files import atomic_write
 from .index import SourceIndex
 from .ranking import Retriever, judge_scope
-from .ranking.retriever import one_per_family
-from .ranking.signals import families, fuse, settle_siblings
+from .ranking.retriever import final_order
+from .ranking.signals import families, fuse
 from .sources import family_keys
 from .tuning import CROSS_VALIDATION, CrossValidation, QuestionTuning
 
@@ -267,9 +267,8 @@ class Study:
             rows = np.flatnonzero(present[q])
             if len(rows) == 0:
                 continue
-            settled = settle_siblings(fused[i, rows], values["variant"][q, rows], self.retriever.features.siblings[rows],
-                                      self.tuning.variants.decisive_lead)
-            order = one_per_family(rows[np.lexsort((rows, -settled))], self.family)
+            order = rows[final_order(fused[i, rows], values["variant"][q, rows], rows, self.retriever.features,
+                                     self.tuning.variants.decisive_lead)]
             category[i], rank[i] = qs.category[q, order[0]], _first(qs.family[q, order])
         return category, rank, abstained[subset]
 

@@ -135,9 +135,8 @@ class Retriever:
         ctx = Context(question=question, vector=vector, analysis=analysis, rows=rows, index=index,
                       features=self.features, taxonomy=self.taxonomy, tuning=tuning)
         components = compute(ctx)
-        fused = settle_siblings(fuse(components, tuning.weights.model_dump()), components["variant"],
-                                self.features.siblings[rows], tuning.variants.decisive_lead)
-        order = one_per_family(np.lexsort((rows, -fused)), self.features.family[rows])
+        fused = fuse(components, tuning.weights.model_dump())
+        order = final_order(fused, components["variant"], rows, self.features, tuning.variants.decisive_lead)
         if k is not None:
             order = order[:k]
         floor = tuning.ranking.hit_task_floor
@@ -175,6 +174,17 @@ class Retriever:
         named = [r for t in question_tokens(question) for r in token_rows.get(t, ())][: ranking.candidates]
         rows = np.union1d(np.union1d(dense_rows[0][dense_rows[0] >= 0], lexical_rows), np.array(named, dtype=np.int64))
         return rows.astype(np.int64)
+
+
+def final_order(fused: np.ndarray, variant: np.ndarray, rows: np.ndarray, features: IndexFeatures,
+                lead: float) -> np.ndarray:
+    """Positions into ``rows``, best first, from their fused scores: variants settled by the question's
+    condition (``settle_siblings``), ties broken by row, each family's best before any second.
+
+    The one ordering rule; cross-validation re-fuses stored signal values and orders them with it.
+    """
+    settled = settle_siblings(fused, variant, features.siblings[rows], lead)
+    return one_per_family(np.lexsort((rows, -settled)), features.family[rows])
 
 
 def one_per_family(order: np.ndarray, family: np.ndarray) -> np.ndarray:
