@@ -188,10 +188,10 @@ def evaluate(
                             "name": top.name, "variant": top.variant},
             question_tasks=ranking.analysis.top(3),
         ))
-    category = {s.name: s.category for s in index.sources}
     ours = _metrics("cnaps_rag", results, "cnaps", cnaps_seconds)
     ours = ours.model_copy(update={"answer_category_at_1": float(np.mean(
-        [r.cnaps_answer_first is not None and category.get(r.cnaps_answer_first) == r.target_category for r in results]))})
+        [r.cnaps_answer_first in by_name and by_name[r.cnaps_answer_first].category == r.target_category
+         for r in results]))})
     return Report(
         cnaps=ours,
         dense=_metrics("plain dense", results, "dense", dense_seconds),

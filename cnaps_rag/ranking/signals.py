@@ -41,9 +41,9 @@ class IndexFeatures:
     family: np.ndarray
     prior: np.ndarray
     is_model: np.ndarray
+    siblings: np.ndarray
+    label_matrix: np.ndarray
     conditions: np.ndarray | None = None
-    siblings: np.ndarray | None = None
-    label_matrix: np.ndarray | None = None
 
     @classmethod
     def of(cls, sources: Sequence[Source], taxonomy: Taxonomy,
@@ -179,7 +179,7 @@ def task(ctx: Context) -> np.ndarray:
 def direction(ctx: Context) -> np.ndarray:
     """+1 for a source labelled with a task turning what the question gives into what it asks for
     (voice -> text), -1 for one labelled only with the reverse (text -> voice), else 0."""
-    if ctx.analysis.direction is None or ctx.features.label_matrix is None:
+    if ctx.analysis.direction is None:
         return np.zeros(len(ctx.rows), dtype=np.float32)
     mask = ctx.taxonomy.direction_mask(*ctx.analysis.direction)
     labels = ctx.features.label_matrix[ctx.rows]
