@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from ..question import QuestionAnalysis
-from ..ranking import Hit, Ranking, judge_scope
+from ..ranking import Hit, Ranking, card_tasks, judge_scope
 from ..sources import Source, readable
 from ..tasks import Taxonomy
 from ..tuning import TUNING, Tuning
@@ -44,8 +44,7 @@ def read(hit: Hit) -> Source:
 
 def family_tasks(hit: Hit) -> tuple[str, ...]:
     """The tasks of the model's family card, beyond the ones its own labels give."""
-    card = read(hit).card
-    return tuple(t for t in (card.tasks if card else ()) if t not in hit.labels)
+    return tuple(t for t in card_tasks(hit) if t not in hit.labels)
 
 
 def asked_tasks(analysis: QuestionAnalysis, taxonomy: Taxonomy, tuning: Tuning = TUNING) -> list[str]:
@@ -74,7 +73,7 @@ def fit(hit: Hit, analysis: QuestionAnalysis, tuning: Tuning = TUNING) -> float:
 
 
 def plan(ranking: Ranking, hits: Sequence[Hit], listed: dict[str, ListedAs] | None, taxonomy: Taxonomy,
-         tuning: Tuning = TUNING, k: int | None = None) -> Plan:
+         tuning: Tuning = TUNING) -> Plan:
     """Decide scope, roles, the primary source and the primary task for an answer."""
     analysis = ranking.analysis
     scope = judge_scope(Ranking(question=ranking.question, analysis=analysis, hits=tuple(hits)), tuning.scope)

@@ -42,10 +42,10 @@ def is_relevant(hit: Hit, analysis: QuestionAnalysis, tuning: ScopeTuning = TUNI
         return False
     if analysis.has_cues and hit.task >= tuning.task_threshold:
         return True
-    return any(task in analysis.cues for task in (*hit.labels, *_family_tasks(hit)))
+    return any(task in analysis.cues for task in (*hit.labels, *card_tasks(hit)))
 
 
-def _family_tasks(hit: Hit) -> tuple[str, ...]:
+def card_tasks(hit: Hit) -> tuple[str, ...]:
     """The tasks of the card that backs the hit: a JPEG variant of SwinIR still bears on enlarging."""
     card = readable(hit.source, hit.backing).card
     return card.tasks if card is not None else ()
