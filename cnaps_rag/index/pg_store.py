@@ -32,11 +32,11 @@ import numpy as np
 
 from ..embedding import Embedder, Progress
 from ..errors import CorruptIndex, InputError, StoreError
-from ..sources import Source, corpus_hash
+from ..sources import Source
 from ..tasks import Taxonomy
 from ..tuning import LIMITS, TUNING, IndexRecipe
-from .manifest import InputFile, Manifest, parse_manifest, staleness
-from .source_index import SourceIndex
+from .manifest import InputFile, Manifest, parse_manifest
+from .source_index import SourceIndex, npz_bytes, why_stale
 from .pg_vectors import PgVectorStore, ann_method, as_array, modules
 from .store import resolve_factory
 
@@ -176,7 +176,7 @@ class PgDatabase:
         if len(vectors) != len(index.sources):
             raise InputError(f"{self.where(name)}: this index cannot give its vectors back (built with {factory}); "
                              "rebuild it for the PostgreSQL store")
-        lexical, tasks = _npz(index.lexical.state()), _npz({"affinity": index.affinity, "task_vectors": index.task_vectors})
+        lexical, tasks = npz_bytes(index.lexical.state()), npz_bytes({"affinity": index.affinity, "task_vectors": index.task_vectors})
         files = {"lexical": hashlib.sha256(lexical).hexdigest(), "tasks": hashlib.sha256(tasks).hexdigest()}
         manifest = index.manifest.model_copy(update={"store": PgVectorStore.kind, "factory": factory, "files": files})
         dimension = manifest.dimension
@@ -256,32 +256,25 @@ class PgDatabase:
         """``source_index.open_index`` in this database: the index named like ``directory``'s last part is
         loaded if it still fits its inputs (the on-disk staleness rules), else built and stored."""
         name = Path(directory).name
-        checks = {"cards_sha256": cards_sha256} if cards_sha256 else {}  # given by engines with a card library
         build = dict(embedder=embedder, taxonomy=taxonomy, recipe=recipe, inputs=inputs or (), progress=progress,
-                     task_cache=task_cache, **checks)
+                     task_cache=task_cache, cards_sha256=cards_sha256)
 
-        def why_stale() -> str | None:
+        def stale() -> str | None:
             try:
                 manifest = self.read_manifest(name)
             except CorruptIndex as exc:
                 return str(exc)
-            reason = staleness(manifest, model=embedder.identity, taxonomy=taxonomy, recipe=recipe,
-                               corpus_sha256=None, inputs=inputs, **checks)
-            wanted = resolve_factory(factory, manifest.count, recipe)
-            if reason is None and wanted != manifest.factory:
-                reason = f"the index type changed ({manifest.factory} -> {wanted})"
-            if reason is None and inputs is None:
-                reason = staleness(manifest, model=embedder.identity, taxonomy=taxonomy, recipe=recipe,
-                                   corpus_sha256=corpus_hash(load_sources()), inputs=None, **checks)
-            return reason
+            return why_stale(manifest, load_sources, embedder=embedder, taxonomy=taxonomy, recipe=recipe,
+                             inputs=inputs, factory=factory, cards_sha256=cards_sha256)
 
-        if not rebuild and why_stale() is None:
+        reason = "a rebuild was requested" if rebuild else stale()
+        if reason is None:
             return self.load(name, recipe)
         if not save:
-            log.warning("not using %s: %s", self.where(name), why_stale() if not rebuild else "a rebuild was requested")
+            log.warning("not using %s: %s", self.where(name), reason)
             return _build(load_sources(), factory, backing, build)[0]
         with self._writer(name) as conn:
-            reason = "a rebuild was requested" if rebuild else why_stale()  # another process may have built it meanwhile
+            reason = "a rebuild was requested" if rebuild else stale()  # another process may have built it meanwhile
             if reason is None:
                 return self.load(name, recipe)
             if "no such index" in reason:
@@ -322,12 +315,6 @@ def _table(name: str, generation: int) -> str:
 
 def _lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-
-
-def _npz(arrays: dict[str, np.ndarray]) -> bytes:
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    return buffer.getvalue()
 
 
 def _first_line(exc: BaseException) -> str:

@@ -118,8 +118,8 @@ class SourceIndex:
                 payloads = {
                     "sources": ("json", _sources_bytes(self.sources)),
                     "vectors": ("faiss", self.store.to_bytes() if isinstance(self.store, FaissStore) else b""),
-                    "lexical": ("npz", _npz_bytes(self.lexical.state())),
-                    "tasks": ("npz", _npz_bytes({"affinity": self.affinity, "task_vectors": self.task_vectors})),
+                    "lexical": ("npz", npz_bytes(self.lexical.state())),
+                    "tasks": ("npz", npz_bytes({"affinity": self.affinity, "task_vectors": self.task_vectors})),
                 }
                 for role, (suffix, data) in payloads.items():
                     digest = hashlib.sha256(data).hexdigest()
@@ -181,6 +181,22 @@ class SourceIndex:
         return index
 
 
+def why_stale(manifest: Manifest, load_sources: Callable[[], Sequence[Source]], *, embedder: Embedder,
+              taxonomy: Taxonomy, recipe: IndexRecipe, inputs: Sequence[InputFile] | None, factory: str,
+              cards_sha256: str) -> str | None:
+    """Why a stored index (by its manifest) no longer fits its inputs, or None: the one freshness rule of
+    every store. Without ``inputs`` the sources are loaded and hashed; with them the hashes suffice."""
+    reason = staleness(manifest, model=embedder.identity, taxonomy=taxonomy, recipe=recipe,
+                       corpus_sha256=None, inputs=inputs, cards_sha256=cards_sha256)
+    wanted = resolve_factory(factory, manifest.count, recipe)
+    if reason is None and wanted != manifest.factory:
+        reason = f"the index type changed ({manifest.factory} -> {wanted})"
+    if reason is None and inputs is None:
+        reason = staleness(manifest, model=embedder.identity, taxonomy=taxonomy, recipe=recipe,
+                           corpus_sha256=corpus_hash(load_sources()), inputs=None, cards_sha256=cards_sha256)
+    return reason
+
+
 def open_index(directory: str | os.PathLike[str], load_sources: Callable[[], Sequence[Source]], *,
                embedder: Embedder, taxonomy: Taxonomy, recipe: IndexRecipe = TUNING.index,
                inputs: Sequence[InputFile] | None = None, factory: str = "auto", progress: Progress | None = None,
@@ -197,15 +213,8 @@ def open_index(directory: str | os.PathLike[str], load_sources: Callable[[], Seq
     reason = "a rebuild was requested" if rebuild else None
     if reason is None:
         try:
-            manifest = read_manifest(root)
-            reason = staleness(manifest, model=embedder.identity, taxonomy=taxonomy, recipe=recipe,
-                               corpus_sha256=None, inputs=inputs, cards_sha256=cards_sha256)
-            wanted = resolve_factory(factory, manifest.count, recipe)
-            if reason is None and wanted != manifest.factory:
-                reason = f"the index type changed ({manifest.factory} -> {wanted})"
-            if reason is None and inputs is None:
-                reason = staleness(manifest, model=embedder.identity, taxonomy=taxonomy, recipe=recipe,
-                                   corpus_sha256=corpus_hash(load_sources()), inputs=None, cards_sha256=cards_sha256)
+            reason = why_stale(read_manifest(root), load_sources, embedder=embedder, taxonomy=taxonomy,
+                               recipe=recipe, inputs=inputs, factory=factory, cards_sha256=cards_sha256)
             if reason is None:
                 return SourceIndex.load(root, recipe)
         except CorruptIndex as exc:
@@ -226,7 +235,7 @@ def open_index(directory: str | os.PathLike[str], load_sources: Callable[[], Seq
     return index
 
 
-def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()
