@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Iterable, Literal, NamedTuple
+from typing import Iterable, Literal, NamedTuple, Sequence
 
 from .tuning import LIMITS
 
@@ -132,11 +132,13 @@ def neutralise(text: str, fmt: Format) -> str:
     return out
 
 
-def unsupplied(rendered: str, allowed: Iterable[str], fmt: Format) -> list[str]:
-    """The link-like spans of a rendering that are not supplied links shown character for character."""
+def unsupplied(rendered: str, allowed: Iterable[str], fmt: Format, spans: Sequence[Span] | None = None) -> list[str]:
+    """The link-like spans of a rendering that are not supplied links shown character for character.
+
+    ``spans`` are the rendering's ``find`` results when the caller already has them."""
     allowed = set(allowed)
     problems = []
-    for span in find(rendered, fmt):
+    for span in find(rendered, fmt) if spans is None else spans:
         if span.kind == "url" and (span.text in allowed or _extends_allowed(rendered, span, allowed)):
             continue
         problems.append(rendered[span.start:span.start + 20] if span.kind == "html" else span.text[:80])

@@ -177,8 +177,9 @@ def link_problems(rendered: str, fmt: str, allowed: set[str]) -> tuple[list[str]
                 continue
             problems += [f"link {t!r} is not one of the supplied links" for t in unsupplied(value, allowed, "json")]
         return problems, urls
-    urls = sum(1 for span in find(rendered, fmt) if span.kind == "url")  # type: ignore[arg-type]
-    return [f"link {t!r} is not one of the supplied links" for t in unsupplied(rendered, allowed, fmt)], urls  # type: ignore[arg-type]
+    spans = find(rendered, fmt)  # type: ignore[arg-type]
+    urls = sum(1 for span in spans if span.kind == "url")
+    return [f"link {t!r} is not one of the supplied links" for t in unsupplied(rendered, allowed, fmt, spans)], urls  # type: ignore[arg-type]
 
 
 def json_strings(value: object, key: str | None = None):
@@ -214,10 +215,9 @@ class _HtmlCheck(HTMLParser):
     handle_startendtag = handle_starttag
 
     def handle_data(self, data: str) -> None:
-        for span in find(data, "text"):
-            if span.kind == "url":
-                self.urls += 1
-        self.problems += [f"link {t!r} is not one of the supplied links" for t in unsupplied(data, self.allowed, "text")]
+        spans = find(data, "text")
+        self.urls += sum(1 for span in spans if span.kind == "url")
+        self.problems += [f"link {t!r} is not one of the supplied links" for t in unsupplied(data, self.allowed, "text", spans)]
 
     def handle_comment(self, data: str) -> None:
         self.problems.append(f"an HTML comment {data[:40]!r}")
