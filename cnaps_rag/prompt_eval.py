@@ -54,7 +54,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .engine import Engine, default_engine
 from .errors import InputError
-from .evaluation import load_queries
+from .evaluation import load_queries, plain_dense_order
 from .files import atomic_write, read_json
 from .ingest import ParsedPrompt, load_catalog, parse_prompt
 from .sources import Source, slug
@@ -301,10 +301,11 @@ def _answer_one(engine: Engine, case: PromptCase, parsed: ParsedPrompt, result: 
     result.coverage = answer.workflow[0].coverage if answer.workflow else None
 
 
-def _dense_baseline(engine: Engine, cases: Sequence[PromptCase], results: Sequence[PromptResult]) -> None:
-    """Fill in the plain dense baseline's fields (see the module docstring) for the prompts that parse."""
+def _dense_baseline(engine: Engine, cases: Sequence[PromptCase], results: Sequence[PromptResult],
+                    prompts: Sequence[ParsedPrompt | None]) -> None:
+    """Fill in the plain dense baseline's fields (see the module docstring) for the prompts that parsed."""
     taxonomy = engine.taxonomy
-    parsed = [(case, result, parse_prompt(case.text)) for case, result in zip(cases, results) if result.question]
+    parsed = [(case, result, p) for case, result, p in zip(cases, results, prompts) if p is not None]
     if not parsed:
         return
     task_vectors = engine.embedder.encode([f"{t.name}: {t.description}" for t in taxonomy.tasks])
@@ -312,8 +313,7 @@ def _dense_baseline(engine: Engine, cases: Sequence[PromptCase], results: Sequen
     for (case, result, p), question in zip(parsed, question_vectors):
         models = [s for s in p.sources if s.id in p.recommended]
         if models:
-            model_vectors = engine.embedder.encode([f"{s.name}. {s.summary or ''}".strip() for s in models])
-            result.dense_first = models[int(np.argmax(model_vectors @ question))].name
+            result.dense_first = models[int(plain_dense_order(engine.embedder, models, question[None])[0][0])].name
         result.dense_primary = result.dense_first == case.target
         result.dense_task_id = taxonomy.ids[int(np.argmax(task_vectors @ question))]
         result.dense_task = task_matches(taxonomy, result.dense_task_id, case.category)
@@ -350,11 +350,12 @@ def evaluate_prompts(sets: dict[str, list[PromptCase]], *, engine: Engine | None
     done = 0
     rows, results = [], []
     for name, cases in sets.items():
-        set_results = []
+        set_results, prompts = [], []
         started = time.perf_counter()
         for case in cases:
             result = PromptResult(id=case.id, set=name, target=case.target, category=case.category, listed=False,
                                   question=None, crashed=False)
+            parsed = None
             try:
                 parsed = parse_prompt(case.text)
                 result.question = parsed.question
@@ -365,12 +366,13 @@ def evaluate_prompts(sets: dict[str, list[PromptCase]], *, engine: Engine | None
                 result.primary, result.verified = False, False
                 result.task = None if not expected_tasks(engine.taxonomy, case.category) else False
             set_results.append(result)
+            prompts.append(parsed)
             done += 1
             if progress is not None:
                 progress(done, total)
         ours_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        _dense_baseline(engine, cases, set_results)
+        _dense_baseline(engine, cases, set_results, prompts)
         dense_seconds = time.perf_counter() - started
         rows += [summarize(set_results, name, "cnaps_rag", ours_seconds),
                  summarize(set_results, name, "plain dense", dense_seconds)]
