@@ -13,13 +13,12 @@ from .cards import CardLibrary
 from .errors import EXIT_BAD_INPUT, EXIT_OK
 
 
-def check_cards(library: CardLibrary, task_ids: Iterable[str], extra_names: Iterable[str] = ()) -> list[str]:
+def check_cards(library: CardLibrary, task_ids: Iterable[str]) -> list[str]:
     """Every problem a card author should fix, as sentences; empty when the library is sound.
 
     Checks: tasks exist in the taxonomy; no two cards share a pattern, GitHub key, Hugging Face
     repository or arXiv id; every pattern matches a known name; every variant token occurs in a
-    known name; every known name (and every name in ``extra_names``) resolves to exactly one
-    card at the top strength.
+    known name; every known name resolves to its own card (catalog names: ``check_catalog``).
     """
     problems: list[str] = []
     tasks = set(task_ids)
@@ -47,12 +46,6 @@ def check_cards(library: CardLibrary, task_ids: Iterable[str], extra_names: Iter
             if resolved is None or resolved[0].id != card.id:
                 other = resolved[0].id if resolved else "no card"
                 problems.append(f"card {card.id}: its known name {name!r} resolves to {other}")
-    for name in extra_names:
-        matches = library.matches(name)
-        if not matches:
-            problems.append(f"model {name!r} resolves to no card")
-        elif len(matches) > 1 and matches[0].strength == matches[1].strength:
-            problems.append(f"model {name!r} matches {matches[0].card_id} and {matches[1].card_id} equally")
     return problems
 
 
