@@ -25,8 +25,10 @@ _QUOTED_INPUT = re.compile(
 # The quoted text itself: what the user typed describes the content, not the task ("a grainy photo at night").
 _QUOTED_SPAN = re.compile(r"[\"“][^\"“”]{1,300}[\"”]|‘[^‘’]{1,300}’|(?<!\w)'[^'\n]{1,300}'(?!\w)")
 
-# "turn my voice memo into text", "from a photo to a 3D model": the direction a question asks for.
-_INTO = re.compile(r"\b(?:into|to|as)\b", re.IGNORECASE)
+# "turn my voice memo into text", "from a photo to a 3D model": the direction a question asks for. The
+# connective governs the second data word, so at most two words ("to written text", "into a 3D model")
+# stand between them; "a photo to twice its size so that the small text" names no direction.
+_INTO = re.compile(r"\b(?:into|to|as)\b(?:\s+[\w-]+){0,2}\s*$", re.IGNORECASE)
 
 
 def modality_words(question: str, taxonomy: Taxonomy) -> list[tuple[int, int, str]]:
@@ -40,8 +42,8 @@ def question_direction(question: str, words: list[tuple[int, int, str]]) -> tupl
     """(input modality, output modality) when the question says it turns one into another, else None.
 
     Reads the question's modality ``words`` (``modality_words``) in order: a modality word, then
-    'into'/'to'/'as', then a different modality word later in the same sentence ("my voice memo
-    ... into text").
+    'into'/'to'/'as' at most two words before a different modality word later in the same sentence
+    ("my voice memo ... into text").
     """
     for i, (_, end, first) in enumerate(words):
         for start, _, second in words[i + 1:]:

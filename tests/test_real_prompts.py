@@ -132,6 +132,21 @@ def test_the_direction_a_question_asks_for_ranks_the_model_that_goes_that_way_fi
     assert hits[0].source.name == first and hits[0].direction == 1.0
 
 
+@pytest.mark.parametrize(("question", "direction"), [
+    ("Please turn my voice memo into text.", ("audio", "text")),
+    ("Can AI convert this recording to written text?", ("audio", "text")),
+    ("How do I get from a photo to a 3D model?", ("image", "3d")),
+    # "to" governs "twice its size", not the text printed in the picture: no direction is asked.
+    ("Blow this receipt photo up to twice its size so that the tiny text stays sharp.", None),
+    ("Resize the scanned page to 300 dpi so that every line of text can be read.", None),
+])
+def test_a_direction_is_read_only_where_into_or_to_governs_the_second_data_word(question, direction):
+    from cnaps_rag.question import modality_words, question_direction
+
+    taxonomy = default_engine().taxonomy
+    assert question_direction(question, modality_words(question, taxonomy)) == direction
+
+
 def test_listed_variants_of_one_model_and_no_hint_which_leave_the_choice_open():
     result = answer_prompt(prompt("My photo came out blurry. Please make it sharp again.",
                                   [("Deblur-MSSNet-GoPro", None, None), ("Deblur-MSSNet-RealBlurJ", None, None)]))
