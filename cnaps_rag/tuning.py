@@ -100,6 +100,7 @@ class ScopeTuning(_Frozen):
     dense_threshold: float = Field(0.42, description="cosine at which a source is plainly about the question")
     task_threshold: float = Field(0.2, description="task match that makes a source relevant when the question has task cues")
     task_dense_floor: float = Field(0.15, description="below this cosine no task match makes a source relevant")
+    example_threshold: float = Field(0.5, description="similarity of a question to its likeliest task's nearest example questions that makes a source of that task relevant without cue words: above all 60 everyday questions written to calibrate it (tests/data/scope.json 'everyday'; highest 0.476)")
 
 
 class AnswerTuning(_Frozen):

@@ -61,3 +61,27 @@ def test_in_scope_the_best_ranked_model_leads_even_if_alone_it_would_not_pass_th
     chosen = recommend(ranking.hits, relevant, asked_tasks(ranking.analysis, default_engine().taxonomy))
     assert chosen[0] is first
     assert recommend(ranking.hits, set(), []) == []  # nothing bears on the question: nothing is handed on
+
+
+def test_a_request_in_no_task_words_is_answered_when_it_reads_like_its_likeliest_tasks_examples():
+    from cnaps_rag import answer
+
+    result = answer("Read this paragraph aloud for my podcast intro.", catalog=[str(MINI_CATALOG)])
+    assert not result.abstained
+    assert result.references[0].source.name.startswith("Txt2Voice-") and result.task.task_ids[0] == "text_to_speech"
+
+
+def test_no_everyday_question_reads_like_the_examples_of_its_likeliest_task(scope_data):
+    from cnaps_rag.ranking.scope import close_to_examples
+
+    retriever = default_engine().retriever(catalog_index([MINI_CATALOG]))
+    everyday = scope_data["out_of_scope"]["everyday"]
+    every_task = tuple(default_engine().taxonomy.ids)
+    close = [q for q in everyday if close_to_examples(retriever.rank(q, 1).analysis, every_task)]
+    assert close == []
+
+
+def test_everyday_questions_abstain_over_the_mini_catalog(scope_data):
+    retriever = default_engine().retriever(catalog_index([MINI_CATALOG]))
+    answered = [q for q in scope_data["out_of_scope"]["everyday"] if judge_scope(retriever.rank(q, 5)).in_scope]
+    assert answered == ["My car makes a grinding noise when I brake. What is wrong?"]  # it meets the 'noise' cue

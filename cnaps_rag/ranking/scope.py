@@ -2,7 +2,8 @@
 
 The best-ranked source always exists; whether it is *relevant* is a separate decision. A question
 is in scope when the top source is plainly about it: the question names it, or its embedding is
-close enough, or the question's task cues point at a task the source is labelled with. The
+close enough, or the question's task cues point at a task the source is labelled with, or the
+question reads like the example questions of its likeliest task and the source does that task. The
 thresholds (``tuning.ScopeTuning``) were calibrated on labelled in-scope and out-of-scope
 questions (tests/data); the README reports both error rates.
 """
@@ -31,8 +32,9 @@ def is_relevant(hit: Hit, analysis: QuestionAnalysis, tuning: ScopeTuning = TUNI
     """True when this hit, on its own, bears on the question.
 
     Any of: the question names it; its text is close to the question; the question speaks in
-    task terms and the hit matches them; or the question's cues name a task the hit is labelled
-    with (a denoiser bears on "enlarge my grainy photo", even though enlarging dominates).
+    task terms and the hit matches them; the question's cues name a task the hit is labelled
+    with (a denoiser bears on "enlarge my grainy photo", even though enlarging dominates); or the
+    question reads like the examples of its likeliest task, which the hit does (``close_to_examples``).
     """
     if hit.name > 0:
         return True
@@ -42,7 +44,18 @@ def is_relevant(hit: Hit, analysis: QuestionAnalysis, tuning: ScopeTuning = TUNI
         return False
     if analysis.has_cues and hit.task >= tuning.task_threshold:
         return True
-    return any(task in analysis.cues for task in (*hit.labels, *card_tasks(hit)))
+    tasks = (*hit.labels, *card_tasks(hit))
+    if any(task in analysis.cues for task in tasks):
+        return True
+    return close_to_examples(analysis, tasks, tuning)
+
+
+def close_to_examples(analysis: QuestionAnalysis, tasks: tuple[str, ...], tuning: ScopeTuning = TUNING.scope) -> bool:
+    """True when the question's likeliest task is one of ``tasks`` and the question reads like that
+    task's example questions, cue words or not ("make it sound soft by saying ..." is a
+    text-to-speech request in none of its words)."""
+    likeliest = max(range(len(analysis.task_ids)), key=analysis.probabilities.__getitem__)
+    return analysis.task_ids[likeliest] in tasks and analysis.similarities[likeliest] >= tuning.example_threshold
 
 
 def card_tasks(hit: Hit) -> tuple[str, ...]:
