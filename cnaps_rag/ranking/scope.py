@@ -52,10 +52,11 @@ def is_relevant(hit: Hit, analysis: QuestionAnalysis, tuning: ScopeTuning = TUNI
 
 def close_to_examples(analysis: QuestionAnalysis, tasks: tuple[str, ...], tuning: ScopeTuning = TUNING.scope) -> bool:
     """True when the question's likeliest task is one of ``tasks`` and the question reads like that
-    task's example questions, cue words or not ("make it sound soft by saying ..." is a
-    text-to-speech request in none of its words)."""
-    likeliest = max(range(len(analysis.task_ids)), key=analysis.probabilities.__getitem__)
-    return analysis.task_ids[likeliest] in tasks and analysis.similarities[likeliest] >= tuning.example_threshold
+    task's example questions, cue words or not ("read this paragraph aloud for my podcast intro" is
+    a text-to-speech request in none of its words)."""
+    likeliest, _ = analysis.top(1)[0]
+    similarity = analysis.similarities[analysis.task_ids.index(likeliest)]
+    return likeliest in tasks and similarity >= tuning.example_threshold
 
 
 def card_tasks(hit: Hit) -> tuple[str, ...]:
