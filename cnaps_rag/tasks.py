@@ -80,6 +80,11 @@ class Task(BaseModel):
                 raise ValueError("must not contain blank phrases")
         return values
 
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The modalities the task takes: 'image+text' -> ('image', 'text')."""
+        return tuple(self.modality_in.split("+"))
+
     def embedding_text(self, recipe: IndexRecipe = TUNING.index) -> str:
         """The text embedded to represent this task: its name, description and vocabulary."""
         cues, keywords = self.cues[: recipe.task_text_cues], self.keywords[: recipe.task_text_keywords]
@@ -184,8 +189,8 @@ class Taxonomy(BaseModel):
 
     def direction_mask(self, source: str, target: str) -> np.ndarray:
         """+1 for tasks that turn ``source`` (among their inputs) into ``target``, -1 for the reverse, else 0."""
-        forward = [float(source in t.modality_in.split("+") and t.modality_out == target) for t in self.tasks]
-        reverse = [float(target in t.modality_in.split("+") and t.modality_out == source) for t in self.tasks]
+        forward = [float(source in t.inputs and t.modality_out == target) for t in self.tasks]
+        reverse = [float(target in t.inputs and t.modality_out == source) for t in self.tasks]
         return np.array(forward, dtype=np.float32) - np.array(reverse, dtype=np.float32)
 
     @cached_property

@@ -147,7 +147,7 @@ def _handles_named_data(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy
     named = set(analysis.modalities)
     for task_id in _tasks_of(hit):
         task = taxonomy.get(task_id)
-        if named & {*task.modality_in.split("+"), task.modality_out}:
+        if named & {*task.inputs, task.modality_out}:
             return True
     return False
 
