@@ -9,6 +9,7 @@ answer: when even the checked draft fails, a minimal answer of fixed phrases is 
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Sequence
 
 from ..errors import GroundingError
@@ -46,7 +47,9 @@ class Responder:
             # do not (a diffusion paper that merely says "noise") must not crowd out the denoiser below them.
             hits = list(ranking.hits[: self.k])
             if not any(is_relevant(h, ranking.analysis, self.tuning.scope) for h in hits):
-                hits = [h for h in ranking.hits if is_relevant(h, ranking.analysis, self.tuning.scope)][: self.k] or hits
+                # None of the top k bears on it, so the first k that do lie below them; stop at k.
+                below = (h for h in ranking.hits[self.k:] if is_relevant(h, ranking.analysis, self.tuning.scope))
+                hits = list(islice(below, self.k)) or hits
         decided = plan(ranking, hits, listed, self.taxonomy, self.tuning)
         draft = self._compose(ranking, decided, listed)
         check = verify(draft, formats=("markdown",))
