@@ -13,7 +13,7 @@ import os
 import threading
 import weakref
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .answering.compose import Responder
 from .answering.model import Answer, Format, ListedAs
@@ -21,7 +21,7 @@ from .answering.verify import Verification, verify
 from .cards import CardLibrary, load_cards
 from .embedding import Embedder, Progress
 from .errors import InputError
-from .files import default_corpus_dir
+from .files import default_corpus_dir, file_state
 from .index import SourceIndex, hash_inputs, open_index
 from .index.locations import catalog_files, corpus_files, index_directory
 from .ingest import ParsedPrompt, load_catalog, load_sources, parse_prompt
@@ -49,7 +49,7 @@ class Engine:
         self._lock = threading.RLock()
         self._indexes: dict[tuple, SourceIndex] = {}
         self._retrievers: "weakref.WeakKeyDictionary[SourceIndex, Retriever]" = weakref.WeakKeyDictionary()
-        self._backing: tuple[tuple, list[Source]] | None = None
+        self._read: dict[str, tuple[tuple, list[Source]]] = {}  # sources read from files, with the files' state
         self._variants: dict[tuple, "Engine"] = {}
         self.task_cache: dict = {}
 
@@ -142,9 +142,8 @@ class Engine:
     def _open(self, target: Path, files: list[Path], load, rebuild: bool, progress: Progress | None,
               factory: str, save: bool) -> SourceIndex:
         # A stat signature lets repeated calls skip re-hashing the inputs; any change of size or mtime re-checks.
-        signature = tuple((str(p.resolve()), st.st_size, st.st_mtime_ns) for p, st in ((p, p.stat()) for p in files))
-        key = (str(target.resolve()), self.embedder.name, self.embedder.identity.weights_sha256, factory, signature,
-               self.taxonomy.fingerprint, self.tuning.index.fingerprint, self._store)
+        key = (str(target.resolve()), self.embedder.name, self.embedder.identity.weights_sha256, factory,
+               file_state(files), self.taxonomy.fingerprint, self.tuning.index.fingerprint, self._store)
         with self._lock:
             cached = self._indexes.get(key)
             # In a database another process may have rebuilt the index since: one cheap query says.
@@ -185,11 +184,20 @@ class Engine:
         """The corpus's sources that back supplied models that come without text (re-read when a file changes)."""
         root = self.corpus_dir / "sources"
         files = sorted(p for p in root.rglob("*.json") if p.is_file()) if root.is_dir() else []
-        key = tuple((str(p), st.st_mtime_ns, st.st_size) for p, st in ((p, p.stat()) for p in files))
+        return self._reread("backing", files, lambda: load_sources(root) if files else [])
+
+    def catalog_records(self, paths: Sequence[str | os.PathLike[str]]) -> list[Source]:
+        """The records of catalog files, parsed once and kept until a file changes (a prompt's catalog
+        is usually the same for every prompt answered)."""
+        files = catalog_files(paths)
+        return self._reread("catalog", files, lambda: list(load_catalog(files).sources))
+
+    def _reread(self, slot: str, files: list[Path], load: Callable[[], list[Source]]) -> list[Source]:
+        key = file_state(files)
         with self._lock:
-            if self._backing is None or self._backing[0] != key:
-                self._backing = (key, load_sources(root) if files else [])
-            return self._backing[1]
+            if slot not in self._read or self._read[slot][0] != key:
+                self._read[slot] = (key, load())
+            return self._read[slot][1]
 
     def backing_map(self, sources: Sequence[Source], catalog: Sequence[Source] = ()) -> dict[str, Source]:
         """What backs each source: the library card it resolves to, else (for a source with no text of
@@ -276,7 +284,7 @@ class Engine:
         """
         parsed = text if isinstance(text, ParsedPrompt) else parse_prompt(text)
         question = _check_question(parsed.question)
-        records = list(load_catalog(catalog_files(catalog)).sources) if catalog else []
+        records = self.catalog_records(catalog) if catalog else []
         responder = Responder(self.taxonomy, self.tuning, len(parsed.sources))
         listed: dict[str, ListedAs] = {s.id: parsed.role(s.id) for s in parsed.sources}  # type: ignore[misc]
         result = responder.respond(self.sources_retriever(list(parsed.sources), records).rank(question), listed)

@@ -10,7 +10,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from .errors import CorpusError
 from .tuning import LIMITS
@@ -63,6 +63,11 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def file_state(files: Sequence[Path]) -> tuple:
+    """(path, size, mtime) of each file: equal states mean the files were not changed in between."""
+    return tuple((str(p.resolve()), st.st_size, st.st_mtime_ns) for p, st in ((p, p.stat()) for p in files))
 
 
 def atomic_write(path: Path, data: bytes) -> None:

@@ -194,3 +194,20 @@ def test_your_catalog_supplies_the_summary_a_prompt_left_out():
     assert without.references[0].backing is None or without.references[0].backing.summary != record.summary
     assert verify(with_catalog).ok and not with_catalog.abstained
     assert {u for r in with_catalog.references for u in r.source.urls()} == set()  # only supplied links, and none were
+
+
+def test_an_edited_catalog_is_read_again_by_the_next_prompt(tmp_path):
+    import json
+
+    def catalog_saying(summary: str) -> str:
+        record = {"Model Unique Name": "Colorization-Zhang-ECCV16", "Category": "Img2Img",
+                  "Detailed Category": "Colorization", "Paper": "https://arxiv.org/abs/1603.08511", "Summary": summary}
+        path = tmp_path / "mine.json"
+        path.write_text(json.dumps([record]), encoding="utf-8")
+        return str(path)
+
+    text = prompt("How does AI colour an old black and white photo?", [("Colorization-Zhang-ECCV16", None, None)])
+    first = answer_prompt(text, catalog=[catalog_saying("A network predicts the colours of a greyscale photo.")])
+    second = answer_prompt(text, catalog=[catalog_saying("A network predicts plausible colours for every pixel of a grey picture.")])
+    assert first.references[0].backing.summary == "A network predicts the colours of a greyscale photo."
+    assert second.references[0].backing.summary == "A network predicts plausible colours for every pixel of a grey picture."
