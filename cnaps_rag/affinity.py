@@ -21,9 +21,10 @@ def source_label_columns(source: Source, taxonomy: Taxonomy) -> list[int]:
 
     1. its category and its name's category, when the label names one task ('SISR', 'Denoise');
     2. a released-level token in its name ('Jpeg40' marks JPEG artifact removal);
-    3. else its card's tasks — within the tasks an umbrella label allows ('Restoration' covers
-       super-resolution, denoising, JPEG repair, deblurring and face restoration), so a family
-       card does not relabel a variant its name already places;
+    3. else its card's tasks (or those a variant token of its name narrows them to: 'NER') —
+       within the tasks an umbrella label allows ('Restoration' covers super-resolution,
+       denoising, JPEG repair, deblurring and face restoration), so a family card does not
+       relabel a variant its name already places;
     4. else, for an umbrella label, the umbrella's tasks its own text mentions, or all of them.
     """
     name = taxonomy.parse_name(source.name)
@@ -39,7 +40,8 @@ def source_label_columns(source: Source, taxonomy: Taxonomy) -> list[int]:
     if columns:
         return columns
     allowed = {c for label in labels for c in taxonomy.columns_for_label(label)}
-    card_tasks = [taxonomy.ids.index(t) for t in (source.card.tasks if source.card else ()) if t in taxonomy.ids]
+    card_tasks = [taxonomy.ids.index(t) for t in (source.card.tasks_for(source.name) if source.card else ())
+                  if t in taxonomy.ids]
     within = [c for c in card_tasks if not allowed or c in allowed]
     if within:
         return within

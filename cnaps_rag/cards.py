@@ -53,12 +53,17 @@ class CardStage(BaseModel):
 
 
 class CardVariant(BaseModel):
-    """What a token in a released model's name changes (``x4``, ``Jpeg40``, ``Noise25``, ``tiny``)."""
+    """What a token in a released model's name changes (``x4``, ``Jpeg40``, ``Noise25``, ``tiny``).
+
+    ``tasks`` narrows the family's tasks for a checkpoint fine-tuned for some of them: ``NER``
+    in ``dslim/bert-base-NER`` makes that BERT a named-entity tagger, not also a classifier.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     token: str = Field(min_length=1)
     text: str = Field(min_length=5)
+    tasks: tuple[str, ...] = ()
 
 
 class CardInput(BaseModel):
@@ -176,7 +181,7 @@ class ModelCard(BaseModel):
             title=self.title or self.name, tasks=self.tasks, input=self.input.data, output=self.output,
             stages=tuple(Stage(name=s.name, text=s.text, kind=s.kind, id=s.id, after=self.parents(s), branch=s.branch)
                          for s in self.stages),
-            variants=tuple(Variant(token=v.token, text=v.text) for v in self.variants),
+            variants=tuple(Variant(token=v.token, text=v.text, tasks=v.tasks) for v in self.variants),
             facts=self.facts, library_id=self.id, gist=self.gist, why_it_works=self.why_it_works,
             user_inputs=self.input.user,
         )

@@ -41,6 +41,9 @@ def check_cards(library: CardLibrary, task_ids: Iterable[str]) -> list[str]:
         for variant in card.variants:
             if not any(variant.token.lower() in n for n in names):
                 problems.append(f"card {card.id}: variant token {variant.token!r} occurs in none of its known_names")
+            for task in variant.tasks:
+                if task not in card.tasks:
+                    problems.append(f"card {card.id}: variant {variant.token!r} names task {task!r}, not one of the card's tasks")
         for name in card.known_names:
             resolved = library.resolve(name)
             if resolved is None or resolved[0].id != card.id:

@@ -89,3 +89,10 @@ def name_words(name: str) -> str:
     spaced = re.sub(r"[-_/]+", " ", name)
     spaced = re.sub(r"(?<=[a-z])(?=[A-Z][a-z])", " ", spaced)
     return re.sub(r"\s+", " ", spaced).strip()
+
+
+def carries_token(name: str, token: str) -> bool:
+    """True when ``token`` stands in ``name`` as a whole word or hyphenated run (``sst-2`` in
+    ``distilbert-base-uncased-finetuned-sst-2-english``, ``NER`` in ``dslim/bert-base-NER``), not
+    inside a longer word (``Real`` is not in ``RealESRGAN``). Case does not matter."""
+    return re.search(rf"(?<![a-z0-9]){re.escape(token.lower())}(?![a-z0-9])", name.lower()) is not None

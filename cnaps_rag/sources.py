@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import CorpusError
 from .links import find, url_problem
+from .naming import carries_token
 from .tuning import LIMITS
 
 SourceKind = Literal["model", "paper"]
@@ -85,6 +86,7 @@ class Variant(BaseModel):
 
     token: str = Field(min_length=1)
     text: str = Field(min_length=1)
+    tasks: tuple[str, ...] = ()
 
 
 class Card(BaseModel):
@@ -103,6 +105,12 @@ class Card(BaseModel):
     gist: str | None = None
     why_it_works: tuple[str, ...] = ()
     user_inputs: tuple[str, ...] = ()
+
+    def tasks_for(self, name: str) -> tuple[str, ...]:
+        """The card's tasks that a model of this name does: a variant token naming some of them
+        (``NER``, ``sst-2``) narrows the family's tasks to those; otherwise all of them."""
+        narrowed = [t for v in self.variants if v.tasks and carries_token(name, v.token) for t in v.tasks]
+        return tuple(dict.fromkeys(narrowed)) or self.tasks
 
     def stage_parents(self, position: int) -> tuple[str, ...]:
         """Ids of what feeds stage ``position``: its ``after``, else the stage before it, else 'input'."""

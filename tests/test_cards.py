@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import CATALOG_159, needs_dataset
 
-from cnaps_rag import answer_prompt, default_engine, load_catalog, verify
+from cnaps_rag import CardLibrary, answer_prompt, default_engine, load_catalog, verify
 from cnaps_rag.cards_check import check_cards, check_catalog
 
 ENGINE = default_engine()
@@ -104,6 +104,12 @@ LAY = [
     ("The app made my 30 fps clip look smooth like 120 fps. How?", "RIFE", "rife"),
     ("A website turned my long article into three sentences. How?", "Txt2Txt-HuggingFace-facebook-bart-large-cnn", "bart"),
     ("My phone read the text of a menu in a photo. How?", "microsoft/trocr-base-printed", "trocr"),
+    ("Our interview recording came back marked with who was speaking at each minute. How?", "pyannote/speaker-diarization-3.1", "pyannote"),
+    ("My recorded song came out in a completely different singer's voice, same tune. How?", "so-vits-svc-4.1", "so-vits-svc"),
+    ("A tool read two thousand product reviews and marked each one happy or unhappy. How?", "distilbert/distilbert-base-uncased-finetuned-sst-2-english", "distilbert"),
+    ("The dubbed film had the actor's mouth moving to the new language. How?", "Wav2Lip", "wav2lip"),
+    ("My laptop logs me in when it sees my face. How does it know it is me?", "facenet-pytorch", "facenet"),
+    ("I described a function in a comment and the editor wrote the code for it. How?", "codellama/CodeLlama-7b-hf", "code-llama"),
 ]
 
 
@@ -119,3 +125,27 @@ def test_lay_questions_get_the_cards_stages_and_gist(question, name, card_id):
     why = result.references[0].why
     assert why.text.startswith("What it does:") and why.evidence[0].quote == card.gist.rstrip(".")
     assert result.task.task_ids[0] in card.tasks
+
+
+@pytest.mark.parametrize(("name", "task"), [
+    ("dslim/bert-base-NER", "named_entity_recognition"),
+    ("distilbert-base-uncased-finetuned-sst-2-english", "text_classification"),
+    ("deepset/roberta-base-squad2", "question_answering"),
+])
+def test_a_variant_token_narrows_the_family_to_its_checkpoints_task(name, task):
+    result = answer_prompt(prompt("How does this model work?", name))
+    assert [h.labels for h in result.hits if h.source.name == name] == [(task,)]
+    assert not any("also built for" in s.text for s in result.task.statements)
+
+
+def test_a_family_name_without_such_a_token_keeps_all_of_the_cards_tasks():
+    result = answer_prompt(prompt("How does this model work?", "bert-base-uncased"))
+    assert set(result.hits[0].labels) == set(LIBRARY.by_id["bert"].tasks)
+
+
+def test_a_variant_may_name_only_tasks_of_its_own_card():
+    card = LIBRARY.by_id["bert"]
+    variants = tuple(v.model_copy(update={"tasks": ("speech_recognition",)}) if v.token == "NER" else v for v in card.variants)
+    library = CardLibrary([card.model_copy(update={"variants": variants})])
+    assert check_cards(library, ENGINE.taxonomy.ids) == [
+        "card bert: variant 'NER' names task 'speech_recognition', not one of the card's tasks"]

@@ -90,3 +90,13 @@ def test_ask_over_a_catalog_recommends_a_4x_model():
 @pytest.mark.parametrize("args", [("--help",), ("ask", "--help"), ("index", "build", "--help")])
 def test_help_works(args):
     assert run(*args).returncode == 0
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "cnaps_rag", "cards", "check"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    process.stdout.close()  # the reader is gone before the first line, as with `| head -0`
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 1
+    assert "Traceback" not in stderr

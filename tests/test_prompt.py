@@ -51,6 +51,15 @@ def test_missing_summary_and_github_are_absent_not_errors(seed_text):
     assert hard.summary.startswith("Image classifiers are information-discarding machines")
 
 
+def test_an_empty_paper_line_is_a_missing_link_not_a_papers_heading():
+    parsed = parse_prompt('A user has asked the following question:\n"How did it change my voice?"\n\n'
+                          "### Recommended AI Models:\nModel: RVC\nPaper:\nGitHub: https://github.com/RVC-Project/x\n\n"
+                          "### Related Papers:\nModel: A paper\nPaper: http://arxiv.org/pdf/1706.03762v7.pdf\nSummary: Attention.\n")
+    rvc, paper = parsed.sources
+    assert (rvc.kind, rvc.paper_url, rvc.github_url) == ("model", None, "https://github.com/RVC-Project/x")
+    assert paper.kind == "paper" and paper.summary == "Attention."
+
+
 def test_crlf_line_ends_parse_like_lf():
     assert parse_prompt(BASIC.replace("\n", "\r\n")) == parse_prompt(BASIC)
 

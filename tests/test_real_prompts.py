@@ -108,6 +108,22 @@ def test_a_listed_model_of_another_task_is_tangential_and_the_fitting_one_is_the
     assert roles["SISR-CARN-4x"] == "tangential"
 
 
+def test_a_listed_model_known_by_name_only_is_the_subject_when_no_described_model_fits():
+    result = answer_prompt(prompt("The app found every face in the group photo and drew a box around each one, even tiny faces in the back. How?",
+                                  [("FaceFinder-XL", "https://arxiv.org/pdf/2501.00001", None), ("DeOldify", None, None)]))
+    assert not result.abstained and verify(result).ok, verify(result).problems
+    assert result.references[0].source.name == "FaceFinder-XL" and result.references[0].role == "recommended model"
+    assert result.task.task_ids[0] == "object_detection"
+    assert "name and links only" in result.task.statements[-1].text
+
+
+def test_nothing_is_claimed_about_what_a_model_known_by_name_only_does():
+    result = answer_prompt(prompt("The app found every face in the group photo and drew a box around each one. How?",
+                                  [("FaceFinder-XL", "https://arxiv.org/pdf/2501.00001", None)]))
+    why = result.references[0].why
+    assert why.template and "name and links only" in why.text
+
+
 @needs_dataset
 @pytest.mark.parametrize(("question", "task", "family"), [
     ("I recorded a voice memo and the app gave it back to me typed out. How does it do that?", "speech_recognition", "Voice2Txt"),

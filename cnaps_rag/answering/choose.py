@@ -2,9 +2,11 @@
 
 In a prompt the recommender has already chosen: its listed models are the subject, and one is
 called tangential only on strong evidence (its known tasks fit far worse than another listed
-model's). The task comes from the question and the listed models together: the tasks on the
-table are the listed models' (their labels and their family cards'), and the question picks
-among them; only when none fits does the question alone decide. In catalog mode cnaps_rag is
+model's); a listed model that nothing here describes is the subject when the question plainly
+asks for a task that no described listed model does. The task comes from the question and the
+listed models together: the tasks on the table are the listed models' (their labels and their
+family cards'), and the question picks among them; only when none fits does the question alone
+decide. In catalog mode cnaps_rag is
 the recommender: the best relevant model, further models only for further asked tasks, and up
 to ``max_papers`` relevant papers.
 """
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from ..question import QuestionAnalysis
-from ..ranking import Hit, Ranking, card_tasks, judge_scope
+from ..ranking import Hit, Ranking, card_tasks, judge_scope, reads_like_a_task
 from ..sources import Source, readable
 from ..tasks import Taxonomy
 from ..tuning import TUNING, Tuning
@@ -116,6 +118,13 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
     best = max(models, key=lambda h: (fits[h.source.id] if asked else 0.0, h.source.id in relevant, h.score), default=None)
     if best is not None and fits[best.source.id] < tuning.answer.table_floor and best.source.id not in relevant:
         best = None  # no listed model's task is plausible for the question, and none is close to it
+    unknown = [h for h in models if not _tasks_of(h)]
+    likeliest = reads_like_a_task(analysis, tuning.scope)
+    if unknown and likeliest is not None and (best is None or fits[best.source.id] < tuning.answer.tangential_ratio
+                                              * float(analysis.probabilities[analysis.task_ids.index(likeliest)])):
+        # The recommender listed a model that nothing here describes, for a question plainly about a
+        # task that no described model does: nothing says it is tangential, so it is the subject.
+        best = unknown[0]
     roles: dict[str, Role] = {}
     for hit in hits:
         if hit.source.kind != "model":
@@ -129,7 +138,8 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
         else:
             roles[hit.source.id] = "tangential"
     in_scope = any(r != "tangential" for r in roles.values()) and (
-        bool(asked) or bool(relevant) or (best is not None and _handles_named_data(best, analysis, taxonomy)))
+        bool(asked) or bool(relevant) or (best is not None and _handles_named_data(best, analysis, taxonomy))
+        or any(best is h for h in unknown))
     if not in_scope:
         roles = {h.source.id: "tangential" for h in hits}
     if best is not None and roles[best.source.id] == "tangential":
@@ -163,6 +173,8 @@ def _primary_task(result: Plan, analysis: QuestionAnalysis, asked: list[str], tu
     own = [t for t in named if result.primary is not None and t in result.primary.labels]
     if own:
         return own[0], True
+    if result.primary is not None and not primary_tasks and asked:
+        return asked[0], False  # a subject known by name only: the question alone names the task
     if asked and asked[0] in table:
         return asked[0], True
     candidates = sorted(dict.fromkeys(table), key=lambda t: (-(probability.get(t, 0.0)), t not in primary_tasks))

@@ -15,6 +15,7 @@ from ..sources import Source
 from ..tasks import Taxonomy
 from ..text import stems, with_article
 from ..tuning import TUNING
+from . import phrases
 from .choose import Plan, family_tasks, read
 from .model import Evidence, Role, Statement
 from .spans import gist, join_names, join_quoted, overlap, question_spans, sentence_with, sentences, shared_cue_words
@@ -23,6 +24,13 @@ from .spans import gist, join_names, join_quoted, overlap, question_spans, sente
 def evidence(hit: Hit, quote: str) -> Evidence:
     """Evidence from the hit's source, attributed to its backing card when the quote is the card's."""
     return Evidence.of(hit.source, quote, hit.backing)
+
+
+def described(hit: Hit) -> bool:
+    """True when something beyond the model's name says what it does: a label, a summary or a card.
+    What a bare name's embedding resembles is no claim an answer may make."""
+    source = read(hit)
+    return bool(hit.labels or source.summary or source.card)
 
 
 def label_quotes(hit: Hit) -> list[str]:
@@ -68,9 +76,11 @@ def task_statements(plan: Plan, analysis: QuestionAnalysis, taxonomy: Taxonomy) 
     out: list[Statement] = []
     terms = (task.name, task.group)
     if not plan.listed_fits:
+        relation = (f"none of the listed models is built for it, so the closest one, {name}, is described below"
+                    if described(hit) else f"the sources do not say whether {name}, listed with its name and links "
+                    "only, does it, and no other listed model is built for it")
         out.append(Statement(
-            text=f"Your question asks for {task.name} ({task.group}); none of the listed models is built for it, "
-                 f"so the closest one, {name}, is described below.",
+            text=f"Your question asks for {task.name} ({task.group}); {relation}.",
             sources=(hit.source.id,), evidence=tuple(evidence(hit, q) for q in quotes), terms=terms))
         return out
     if task_id in hit.labels:
@@ -108,7 +118,7 @@ def task_statements(plan: Plan, analysis: QuestionAnalysis, taxonomy: Taxonomy) 
 def reason(hit: Hit, role: Role, plan: Plan, analysis: QuestionAnalysis, taxonomy: Taxonomy) -> Statement:
     """Part 3's one line on a source: what it does (its card's gist, its summary's gist) and why it is listed."""
     source = read(hit)
-    own = [taxonomy.get(t).name for t in hit.labels] or [taxonomy.get(t).name for t in hit.tasks[:1]]
+    own = [taxonomy.get(t).name for t in hit.labels] or [taxonomy.get(t).name for t in hit.tasks[:1] if described(hit)]
     asked = taxonomy.get(plan.primary_task).name if plan.primary_task else None
     found = gist(source)
     if role != "tangential":
@@ -117,6 +127,8 @@ def reason(hit: Hit, role: Role, plan: Plan, analysis: QuestionAnalysis, taxonom
             text = f"What it does: {_lower_first(found)}."
         elif found:
             text = f"What it does, in its summary's words: “{found}”."
+        elif not described(hit):
+            return Statement(text=phrases.NAME_ONLY, template=True)
         else:
             text = f"Listed for the question: {about}." if about else f"Listed for the question as {hit.source.name}."
         quotes = [found] if found else label_quotes(hit)[:2]
@@ -137,6 +149,8 @@ def reason(hit: Hit, role: Role, plan: Plan, analysis: QuestionAnalysis, taxonom
         text = f"It is about something else: “{found}”."
     elif subject:
         text = f"It is about {subject}{contrast}."
+    elif not described(hit):
+        return Statement(text=phrases.NAME_ONLY, template=True)
     else:
         text = f"Nothing in {hit.source.name} concerns the question."
     quotes = ([found] if found else []) + label_quotes(hit)[:1]

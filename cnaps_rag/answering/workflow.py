@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from ..affinity import source_label_columns
-from ..naming import ModelName
+from ..naming import ModelName, carries_token
 from ..question import QuestionAnalysis
 from ..sources import Source, readable
 from ..tasks import Task, Taxonomy
@@ -117,7 +117,7 @@ def _variant_notes(source: Source, effective: Source, card: Source | None, name:
         return
     tokens = {t.lower() for t in name.variant}
     for variant in info.variants:
-        if variant.token.lower() in tokens:
+        if variant.token.lower() in tokens or carries_token(source.name, variant.token):
             yield _cite(source, f"What {variant.token} in the name means: {variant.text}", [variant.token, variant.text], card)
     if analysis.scale is not None and analysis.scale_text:
         scale = int(analysis.scale) if float(analysis.scale).is_integer() else analysis.scale

@@ -32,6 +32,7 @@ _SECTION = re.compile(
     r"^\s*(?:#+\s*)?\**\s*(?P<name>recommended\s+(?:ai\s+)?models?|related\s+papers?|papers?|models?)\s*\**\s*:?\s*\**\s*$",
     re.IGNORECASE,
 )
+_EMPTY_PAPER = re.compile(r"^\s*paper\s*:\s*$", re.IGNORECASE)
 _ANSWER = re.compile(r"^\s*#*\s*\**answer\**\s*:", re.IGNORECASE)
 _ENTRY_KEY = re.compile(r"^\s*(?:[-*]\s+)?\**(?:model|title|name|paper\s+title)\**\s*:(?P<name>.*)$", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\*\*(?P<name>.+?)\*\*\s*:?\s*$|^\s*\*\*(?P<name2>[^*]+?)\*\*\s*:?\s*$")
@@ -168,6 +169,8 @@ def _find_entries(lines: list[str], start: int) -> list[_Entry]:
         if _ANSWER.match(line):
             break
         heading = _SECTION.match(line)
+        if heading and current is not None and _EMPTY_PAPER.match(line):
+            heading = None  # an entry's empty 'Paper:' line, not a 'Papers:' heading
         if heading:
             name = heading.group("name").lower()
             section = "related" if "paper" in name else "recommended"

@@ -54,9 +54,16 @@ def close_to_examples(analysis: QuestionAnalysis, tasks: tuple[str, ...], tuning
     """True when the question's likeliest task is one of ``tasks`` and the question reads like that
     task's example questions, cue words or not ("read this paragraph aloud for my podcast intro" is
     a text-to-speech request in none of its words)."""
+    likeliest = reads_like_a_task(analysis, tuning)
+    return likeliest is not None and likeliest in tasks
+
+
+def reads_like_a_task(analysis: QuestionAnalysis, tuning: ScopeTuning = TUNING.scope) -> str | None:
+    """The question's likeliest task when the question reads like that task's example questions
+    (no everyday question does, see ``ScopeTuning.example_threshold``), else None."""
     likeliest, _ = analysis.top(1)[0]
     similarity = analysis.similarities[analysis.task_ids.index(likeliest)]
-    return likeliest in tasks and similarity >= tuning.example_threshold
+    return likeliest if similarity >= tuning.example_threshold else None
 
 
 def card_tasks(hit: Hit) -> tuple[str, ...]:
