@@ -110,6 +110,7 @@ LAY = [
     ("The dubbed film had the actor's mouth moving to the new language. How?", "Wav2Lip", "wav2lip"),
     ("My laptop logs me in when it sees my face. How does it know it is me?", "facenet-pytorch", "facenet"),
     ("I described a function in a comment and the editor wrote the code for it. How?", "codellama/CodeLlama-7b-hf", "code-llama"),
+    ("I played a tune on my piano and the app gave me a MIDI file of exactly the notes I played. How?", "spotify/basic-pitch", "basic-pitch"),
 ]
 
 
@@ -131,6 +132,8 @@ def test_lay_questions_get_the_cards_stages_and_gist(question, name, card_id):
     ("dslim/bert-base-NER", "named_entity_recognition"),
     ("distilbert-base-uncased-finetuned-sst-2-english", "text_classification"),
     ("deepset/roberta-base-squad2", "question_answering"),
+    ("facebook/bart-large-mnli", "text_classification"),
+    ("facebook/bart-large-cnn", "text_summarization"),
 ])
 def test_a_variant_token_narrows_the_family_to_its_checkpoints_task(name, task):
     result = answer_prompt(prompt("How does this model work?", name))
