@@ -152,3 +152,9 @@ def test_a_variant_may_name_only_tasks_of_its_own_card():
     library = CardLibrary([card.model_copy(update={"variants": variants})])
     assert check_cards(library, ENGINE.taxonomy.ids) == [
         "card bert: variant 'NER' names task 'speech_recognition', not one of the card's tasks"]
+
+
+def test_a_checkpoint_fine_tuned_for_another_task_is_not_made_the_subject_of_a_question_its_family_could_answer():
+    result = answer_prompt(prompt("I pasted two hundred customer reviews and the tool marked each one as positive or "
+                                  "negative. How does it judge the mood?", "dslim/bert-base-NER"))
+    assert [r.role for r in result.references] == ["tangential"]

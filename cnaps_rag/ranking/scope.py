@@ -67,9 +67,10 @@ def reads_like_a_task(analysis: QuestionAnalysis, tuning: ScopeTuning = TUNING.s
 
 
 def card_tasks(hit: Hit) -> tuple[str, ...]:
-    """The tasks of the card that backs the hit: a JPEG variant of SwinIR still bears on enlarging."""
+    """The tasks of the card that backs the hit: a JPEG variant of SwinIR still bears on enlarging,
+    but a checkpoint fine-tuned for one task (``dslim/bert-base-NER``) does only that one."""
     card = readable(hit.source, hit.backing).card
-    return card.tasks if card is not None else ()
+    return card.tasks_for(hit.source.name) if card is not None else ()
 
 
 def judge_scope(ranking: Ranking, tuning: ScopeTuning = TUNING.scope) -> Scope:
