@@ -117,6 +117,14 @@ def test_a_listed_model_known_by_name_only_is_the_subject_when_no_described_mode
     assert "name and links only" in result.task.statements[-1].text
 
 
+def test_a_model_known_by_name_only_beside_the_fitting_one_keeps_the_recommenders_role():
+    result = answer_prompt(prompt("How did the app enlarge my small photo four times without it looking blurry?",
+                                  [("FaceFinder-XL", None, None), ("Restoration-SwinIR-Jpeg40", None, None)]))
+    roles = [(r.source.name, r.role) for r in result.references]
+    assert roles == [("Restoration-SwinIR-Jpeg40", "recommended model"), ("FaceFinder-XL", "recommended model")]
+    assert result.references[1].why.template
+
+
 def test_nothing_is_claimed_about_what_a_model_known_by_name_only_does():
     result = answer_prompt(prompt("The app found every face in the group photo and drew a box around each one. How?",
                                   [("FaceFinder-XL", "https://arxiv.org/pdf/2501.00001", None)]))

@@ -2,8 +2,8 @@
 
 In a prompt the recommender has already chosen: its listed models are the subject, and one is
 called tangential only on strong evidence (its known tasks fit far worse than another listed
-model's); a listed model that nothing here describes is the subject when the question plainly
-asks for a task that no described listed model does. The task comes from the question and the
+model's); a listed model that nothing here describes is never called tangential, and it is the
+subject when the question plainly asks for a task that no described listed model does. The task comes from the question and the
 listed models together: the tasks on the table are the listed models' (their labels and their
 family cards'), and the question picks among them; only when none fits does the question alone
 decide. In catalog mode cnaps_rag is the recommender: the best relevant model, further models only
@@ -132,7 +132,8 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
         known = bool(_tasks_of(hit))
         weak = fits[hit.source.id] < tuning.answer.tangential_ratio * fits.get(best.source.id, 0.0) if best else False
         fitting = bool(asked) and fits[hit.source.id] >= tuning.question.asked_floor
-        if hit is best or fitting or (hit.source.id in relevant and not (known and weak)):
+        # Nothing says a model known by name only does something else: the recommender's choice stands.
+        if hit is best or fitting or (hit.source.id in relevant and not (known and weak)) or (not known and best):
             roles[hit.source.id] = "recommended model"
         else:
             roles[hit.source.id] = "tangential"
