@@ -2,11 +2,11 @@
 
 In a prompt the recommender has already chosen: its listed models are the subject, and one is
 called tangential only on strong evidence (its known tasks fit far worse than another listed
-model's); a listed model that nothing here describes is never called tangential, and it is the
-subject when the question plainly asks for a task that no described listed model does. The task comes from the question and the
-listed models together: the tasks on the table are the listed models' (their labels and their
-family cards'), and the question picks among them; only when none fits does the question alone
-decide. In catalog mode cnaps_rag is the recommender: the best relevant model, further models only
+model's). A listed model that nothing here describes keeps the recommender's role in an answer,
+and it is the subject when the question plainly asks for a task that no described listed model
+does. The task comes from the question and the listed models together: the tasks on the table are
+the listed models' (their labels and their family cards'), and the question picks among them;
+only when none fits does the question alone decide. In catalog mode cnaps_rag is the recommender: the best relevant model, further models only
 for further asked tasks, and up to ``max_papers`` relevant papers.
 """
 
