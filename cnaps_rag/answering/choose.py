@@ -6,8 +6,9 @@ model's). A listed model that nothing here describes keeps the recommender's rol
 and it is the subject when the question plainly asks for a task that no described listed model
 does. The task comes from the question and the listed models together: the tasks on the table are
 the listed models' (their labels and their family cards'), and the question picks among them;
-only when none fits does the question alone decide. In catalog mode cnaps_rag is the recommender: the best relevant model, further models only
-for further asked tasks, and up to ``max_papers`` relevant papers.
+only when none fits does the question alone decide. In catalog mode cnaps_rag is the recommender:
+the best relevant model, further models only for further asked tasks, and up to ``max_papers``
+relevant papers.
 """
 
 from __future__ import annotations
