@@ -125,6 +125,12 @@ def test_a_model_known_by_name_only_beside_the_fitting_one_keeps_the_recommender
     assert result.references[1].why.template
 
 
+def test_a_described_model_the_question_does_not_ask_for_is_not_made_the_subject_over_one_known_by_name_only():
+    result = answer_prompt(prompt("My friend typed a long string of amino acid letters and got back the folded shape of "
+                                  "the protein. How?", [("FoldNet-Proto", None, None), ("openai/whisper-small", None, None)]))
+    assert result.abstained and verify(result).ok  # not "speech recognition, what whisper-small is built for"
+
+
 def test_nothing_is_claimed_about_what_a_model_known_by_name_only_does():
     result = answer_prompt(prompt("The app found every face in the group photo and drew a box around each one. How?",
                                   [("FaceFinder-XL", "https://arxiv.org/pdf/2501.00001", None)]))

@@ -125,6 +125,9 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
         # The recommender listed a model that nothing here describes, for a question plainly about a
         # task that no described model does: nothing says it is tangential, so it is the subject.
         best = unknown[0]
+    elif unknown and best is not None and best.source.id not in relevant and fits[best.source.id] < tuning.question.asked_floor:
+        # Nor does a described model the question does not ask for become the subject over it.
+        best = None
     roles: dict[str, Role] = {}
     for hit in hits:
         if hit.source.kind != "model":
