@@ -27,6 +27,7 @@ def test_the_wheel_ships_templates_corpus_and_taxonomy(wheel):
             "cnaps_rag/_corpus/tasks.json", "cnaps_rag/_corpus/cards/swinir.json"} <= names
 
 
+@pytest.mark.slow  # about 20 s: installs the wheel into a fresh environment and builds its index there
 def test_an_installed_wheel_answers_from_its_bundled_corpus(wheel, tmp_path):
     target = tmp_path / "site"
     install = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
