@@ -106,10 +106,15 @@ class Card(BaseModel):
     why_it_works: tuple[str, ...] = ()
     user_inputs: tuple[str, ...] = ()
 
+    def variants_in(self, name: str) -> tuple[Variant, ...]:
+        """The variants whose token a model of this name carries (``NER`` in ``dslim/bert-base-NER``,
+        ``Jpeg40`` in ``Restoration-SwinIR-Jpeg40``)."""
+        return tuple(v for v in self.variants if carries_token(name, v.token))
+
     def tasks_for(self, name: str) -> tuple[str, ...]:
         """The card's tasks that a model of this name does: a variant token naming some of them
         (``NER``, ``sst-2``) narrows the family's tasks to those; otherwise all of them."""
-        narrowed = [t for v in self.variants if v.tasks and carries_token(name, v.token) for t in v.tasks]
+        narrowed = [t for v in self.variants_in(name) for t in v.tasks]
         return tuple(dict.fromkeys(narrowed)) or self.tasks
 
     def stage_parents(self, position: int) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from ..affinity import source_label_columns
-from ..naming import ModelName, carries_token
+from ..naming import ModelName
 from ..question import QuestionAnalysis
 from ..sources import Source, readable
 from ..tasks import Task, Taxonomy
@@ -86,7 +86,7 @@ def _from_card(source: Source, effective: Source, card: Source | None, name: Mod
             links.append((origin, target))
             fed.add(origin)
     links += [(node_id, "output") for node_id in ids.values() if node_id not in fed]
-    notes = list(_variant_notes(source, effective, card, name, analysis))
+    notes = list(_variant_notes(source, effective, card, analysis))
     mode = _mode_note(source, info, card, taxonomy, task_id)
     if mode is not None:
         notes.insert(0, mode)
@@ -111,18 +111,17 @@ def _mode_note(source: Source, info, card: Source | None, taxonomy: Taxonomy, ta
     return _cite(source, text, [b for b in dict.fromkeys(branches)], card, terms=(task.name,))
 
 
-def _variant_notes(source: Source, effective: Source, card: Source | None, name: ModelName, analysis: QuestionAnalysis):
+def _variant_notes(source: Source, effective: Source, card: Source | None, analysis: QuestionAnalysis):
     info = effective.card
     if info is None:
         return
-    tokens = {t.lower() for t in name.variant}
-    for variant in info.variants:
-        if variant.token.lower() in tokens or carries_token(source.name, variant.token):
-            yield _cite(source, f"What {variant.token} in the name means: {variant.text}", [variant.token, variant.text], card)
+    carried = info.variants_in(source.name)
+    for variant in carried:
+        yield _cite(source, f"What {variant.token} in the name means: {variant.text}", [variant.token, variant.text], card)
     if analysis.scale is not None and analysis.scale_text:
         scale = int(analysis.scale) if float(analysis.scale).is_integer() else analysis.scale
         for variant in info.variants:
-            if variant.token.lower() in (f"x{scale}", f"{scale}x") and variant.token.lower() not in tokens:
+            if variant.token.lower() in (f"x{scale}", f"{scale}x") and variant not in carried:
                 yield Statement(
                     text=f"How the {analysis.scale_text} enlargement in your question fits: {variant.text}",
                     sources=(source.id,),
