@@ -125,6 +125,14 @@ def test_a_model_known_by_name_only_beside_the_fitting_one_keeps_the_recommender
     assert result.references[1].why.template
 
 
+def test_a_listed_model_whose_summary_is_about_another_task_is_tangential_not_name_only():
+    result = answer_prompt(prompt("How did the app enlarge my small photo four times without it looking blurry?",
+                                  [("VoiceThing", None, "VoiceThing reads typed text aloud in a natural voice, trained "
+                                    "on hours of recorded speech."), ("Restoration-SwinIR-Jpeg40", None, None)]))
+    assert [(r.source.name, r.role) for r in result.references][:2] == [
+        ("Restoration-SwinIR-Jpeg40", "recommended model"), ("VoiceThing", "tangential")]
+
+
 def test_a_described_model_the_question_does_not_ask_for_is_not_made_the_subject_over_one_known_by_name_only():
     result = answer_prompt(prompt("My friend typed a long string of amino acid letters and got back the folded shape of "
                                   "the protein. How?", [("FoldNet-Proto", None, None), ("openai/whisper-small", None, None)]))

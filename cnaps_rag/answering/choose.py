@@ -44,6 +44,13 @@ def read(hit: Hit) -> Source:
     return readable(hit.source, hit.backing)
 
 
+def described(hit: Hit) -> bool:
+    """True when something beyond the model's name says what it does: a label, a summary or a card.
+    What a bare name's embedding resembles is no claim an answer may make."""
+    source = read(hit)
+    return bool(hit.labels or source.summary or source.card)
+
+
 def family_tasks(hit: Hit) -> tuple[str, ...]:
     """The tasks of the model's family card, beyond the ones its own labels give."""
     return tuple(t for t in card_tasks(hit) if t not in hit.labels)
@@ -118,7 +125,8 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
     best = max(models, key=lambda h: (fits[h.source.id] if asked else 0.0, h.source.id in relevant, h.score), default=None)
     if best is not None and fits[best.source.id] < tuning.answer.table_floor and best.source.id not in relevant:
         best = None  # no listed model's task is plausible for the question, and none is close to it
-    unknown = [h for h in models if not _tasks_of(h)]
+    nameless = {h.source.id for h in models if not described(h)}
+    unknown = [h for h in models if h.source.id in nameless]
     likeliest = reads_like_a_task(analysis, tuning.scope)
     if unknown and likeliest is not None and (best is None or fits[best.source.id] < tuning.answer.tangential_ratio
                                               * float(analysis.probabilities[analysis.task_ids.index(likeliest)])):
@@ -137,13 +145,14 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
         weak = fits[hit.source.id] < tuning.answer.tangential_ratio * fits.get(best.source.id, 0.0) if best else False
         fitting = bool(asked) and fits[hit.source.id] >= tuning.question.asked_floor
         # Nothing says a model known by name only does something else: the recommender's choice stands.
-        if hit is best or fitting or (hit.source.id in relevant and not (known and weak)) or (not known and best):
+        if (hit is best or fitting or (hit.source.id in relevant and not (known and weak))
+                or (best is not None and hit.source.id in nameless)):
             roles[hit.source.id] = "recommended model"
         else:
             roles[hit.source.id] = "tangential"
     in_scope = any(r != "tangential" for r in roles.values()) and (
         bool(asked) or bool(relevant) or (best is not None and _handles_named_data(best, analysis, taxonomy))
-        or any(best is h for h in unknown))
+        or (best is not None and best.source.id in nameless))
     if not in_scope:
         roles = {h.source.id: "tangential" for h in hits}
     if best is not None and roles[best.source.id] == "tangential":
@@ -177,7 +186,7 @@ def _primary_task(result: Plan, analysis: QuestionAnalysis, asked: list[str], tu
     own = [t for t in named if result.primary is not None and t in result.primary.labels]
     if own:
         return own[0], True
-    if result.primary is not None and not primary_tasks and asked:
+    if result.primary is not None and not described(result.primary) and asked:
         return asked[0], False  # a subject known by name only: the question alone names the task
     if asked and asked[0] in table:
         return asked[0], True

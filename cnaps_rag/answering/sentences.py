@@ -16,7 +16,7 @@ from ..tasks import Taxonomy
 from ..text import stems, with_article
 from ..tuning import TUNING
 from . import phrases
-from .choose import Plan, family_tasks, read
+from .choose import Plan, described, family_tasks, read
 from .model import Evidence, Role, Statement
 from .spans import gist, join_names, join_quoted, overlap, question_spans, sentence_with, sentences, shared_cue_words
 
@@ -24,13 +24,6 @@ from .spans import gist, join_names, join_quoted, overlap, question_spans, sente
 def evidence(hit: Hit, quote: str) -> Evidence:
     """Evidence from the hit's source, attributed to its backing card when the quote is the card's."""
     return Evidence.of(hit.source, quote, hit.backing)
-
-
-def described(hit: Hit) -> bool:
-    """True when something beyond the model's name says what it does: a label, a summary or a card.
-    What a bare name's embedding resembles is no claim an answer may make."""
-    source = read(hit)
-    return bool(hit.labels or source.summary or source.card)
 
 
 def label_quotes(hit: Hit) -> list[str]:
@@ -118,7 +111,8 @@ def task_statements(plan: Plan, analysis: QuestionAnalysis, taxonomy: Taxonomy) 
 def reason(hit: Hit, role: Role, plan: Plan, analysis: QuestionAnalysis, taxonomy: Taxonomy) -> Statement:
     """Part 3's one line on a source: what it does (its card's gist, its summary's gist) and why it is listed."""
     source = read(hit)
-    own = [taxonomy.get(t).name for t in hit.labels] or [taxonomy.get(t).name for t in hit.tasks[:1] if described(hit)]
+    name_only = not described(hit)
+    own = [taxonomy.get(t).name for t in hit.labels] or [taxonomy.get(t).name for t in hit.tasks[:1] if not name_only]
     asked = taxonomy.get(plan.primary_task).name if plan.primary_task else None
     found = gist(source)
     if role != "tangential":
@@ -127,7 +121,7 @@ def reason(hit: Hit, role: Role, plan: Plan, analysis: QuestionAnalysis, taxonom
             text = f"What it does: {_lower_first(found)}."
         elif found:
             text = f"What it does, in its summary's words: “{found}”."
-        elif not described(hit):
+        elif name_only:
             return Statement(text=phrases.NAME_ONLY, template=True)
         else:
             text = f"Listed for the question: {about}." if about else f"Listed for the question as {hit.source.name}."
@@ -149,7 +143,7 @@ def reason(hit: Hit, role: Role, plan: Plan, analysis: QuestionAnalysis, taxonom
         text = f"It is about something else: “{found}”."
     elif subject:
         text = f"It is about {subject}{contrast}."
-    elif not described(hit):
+    elif name_only:
         return Statement(text=phrases.NAME_ONLY, template=True)
     else:
         text = f"Nothing in {hit.source.name} concerns the question."
