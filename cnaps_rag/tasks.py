@@ -92,7 +92,7 @@ class Task(BaseModel):
 
 
 class Taxonomy(BaseModel):
-    """All tasks, validated: unique ids, unique labels."""
+    """All tasks, validated: unique ids, unique labels, and cues that name more than a kind of data."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -122,6 +122,12 @@ class Taxonomy(BaseModel):
             unknown = [t for t in task_ids if t not in seen]
             if unknown or len(task_ids) < 2:
                 raise ValueError(f"umbrella label {label!r} must name two or more known tasks, got {list(task_ids)}")
+        kinds = {word.lower(): kind for kind, words in self.modalities.items() for word in words}
+        for task in self.tasks:
+            for cue in task.cues:
+                if cue.lower() in kinds:
+                    raise ValueError(f"cue {cue!r} of task {task.id!r} only names a kind of data ({kinds[cue.lower()]}), "
+                                     "which goes in or comes out of many tasks: list it under 'modalities' only")
         return self
 
     @cached_property
