@@ -25,10 +25,12 @@ _QUOTED_INPUT = re.compile(
 # The quoted text itself: what the user typed describes the content, not the task ("a grainy photo at night").
 _QUOTED_SPAN = re.compile(r"[\"“][^\"“”]{1,300}[\"”]|‘[^‘’]{1,300}’|(?<!\w)'[^'\n]{1,300}'(?!\w)")
 
-# "turn my voice memo into text", "from a photo to a 3D model": the direction a question asks for. The
-# connective governs the second data word, so at most two words ("to written text", "into a 3D model")
-# stand between them; "a photo to twice its size so that the small text" names no direction.
-_INTO = re.compile(r"\b(?:into|to|as)\b(?:\s+[\w-]+){0,2}\s*$", re.IGNORECASE)
+# "turn my voice memo into text", "from a photo to a 3D model", "uploaded a photo and got back a short
+# clip": the direction a question asks for. The connective governs the second data word, so at most two
+# words ("to written text", "received a short clip") stand between them; "a photo to twice its size so
+# that the small text" names no direction.
+_INTO = re.compile(r"\b(?:into|to|as|back|got|get|gets|received|receive|returned)\b(?:\s+[\w-]+){0,2}\s*$",
+                   re.IGNORECASE)
 
 
 def modality_words(question: str, taxonomy: Taxonomy) -> list[tuple[int, int, str]]:

@@ -174,11 +174,15 @@ def test_the_direction_a_question_asks_for_ranks_the_model_that_goes_that_way_fi
     ("Please turn my voice memo into text.", ("audio", "text")),
     ("Can AI convert this recording to written text?", ("audio", "text")),
     ("How do I get from a photo to a 3D model?", ("image", "3d")),
+    # What the user gave, then what came back: "got back", "received" govern the output as "into" does.
+    ("I uploaded one photo of my shop and received a short clip where the sign flickers.", ("image", "video")),
+    ("I sent it a voice memo and got back neatly typed text.", ("audio", "text")),
+    ("My photo got sharper and I got back a bigger picture.", None),
     # "to" governs "twice its size", not the text printed in the picture: no direction is asked.
     ("Blow this receipt photo up to twice its size so that the tiny text stays sharp.", None),
     ("Resize the scanned page to 300 dpi so that every line of text can be read.", None),
 ])
-def test_a_direction_is_read_only_where_into_or_to_governs_the_second_data_word(question, direction):
+def test_a_direction_is_read_only_where_a_connective_governs_the_second_data_word(question, direction):
     from cnaps_rag.question import modality_words, question_direction
 
     taxonomy = default_engine().taxonomy
