@@ -111,6 +111,16 @@ LAY = [
     ("My laptop logs me in when it sees my face. How does it know it is me?", "facenet-pytorch", "facenet"),
     ("I described a function in a comment and the editor wrote the code for it. How?", "codellama/CodeLlama-7b-hf", "code-llama"),
     ("I played a tune on my piano and the app gave me a MIDI file of exactly the notes I played. How?", "spotify/basic-pitch", "basic-pitch"),
+    ("I gave the app one photo of the harbour and got back a few seconds of video with the boats rocking. How?",
+     "stabilityai/stable-video-diffusion-img2vid-xt", "stable-video-diffusion"),
+    ("How does a computer work out which way every pixel moved between two frames of my video?", "RAFT", "raft"),
+    ("Our inspection camera marks scratches on metal parts although it only ever saw good ones. How?", "PatchCore", "patchcore"),
+    ("How does an AI predict the shape a protein folds into from its string of amino acids?", "AlphaFold2", "alphafold"),
+    ("The phone line checked that the caller's voice matched the sample I enrolled last year. How?",
+     "speechbrain/spkrec-ecapa-voxceleb", "ecapa-tdnn"),
+    ("A website shows faces of people who are not real, a new one each time I reload. How are they made?", "StyleGAN2", "stylegan"),
+    ("How can an AI tell from my voice alone that I am upset rather than calm?", "emotion2vec/emotion2vec_plus_large", "emotion2vec"),
+    ("How does a neural network predict next week's wind and temperature for the whole planet in a minute?", "GraphCast", "graphcast"),
 ]
 
 
