@@ -116,7 +116,10 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     # read from the rest of the question.
     own_words = _QUOTED_SPAN.sub(" ", question) if text_input else question
     found = matcher.match(own_words)
-    cue_scores = matcher.total(found)
+    # Cues are a prior beside the example vote, not a veto over it: a cue phrase counts only for tasks
+    # whose examples the question also resembles, so "how far" in a question about how far every
+    # pixel moved between two frames does not make it depth estimation.
+    cue_scores = matcher.total(found) * (similarities.max() - similarities <= tuning.cue_gap)
     scale, scale_text = question_scale(question, tuning.max_scale)
     if scale is not None:
         cue_scores = cue_scores + tuning.scale_cue * taxonomy.scale_cue_mask(scale)

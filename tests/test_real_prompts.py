@@ -253,3 +253,17 @@ def test_an_edited_catalog_is_read_again_by_the_next_prompt(tmp_path):
     second = answer_prompt(text, catalog=[catalog_saying("A network predicts plausible colours for every pixel of a grey picture.")])
     assert first.references[0].backing.summary == "A network predicts the colours of a greyscale photo."
     assert second.references[0].backing.summary == "A network predicts plausible colours for every pixel of a grey picture."
+
+
+@pytest.mark.parametrize(("question", "models", "first"), [
+    # "how far" is a depth-estimation cue and "painted" a style cue; the question reads like optical flow.
+    ("An app painted each pixel of my video by how far and which way it moved from one frame to the next. How?",
+     [("depth-anything/Depth-Anything-V2-Small-hf", None, None), ("RAFT", None, None)], "RAFT"),
+    # "torn" and "scratched" are inpainting cues; the question reads like visual anomaly detection.
+    ("Our fabric mill's camera outlines torn or scratched spots on each roll, though it only learned from flawless cloth. How?",
+     [("Inpainting-LaMa", None, None), ("PatchCore", None, None)], "PatchCore"),
+])
+def test_a_cue_word_does_not_outvote_the_examples_a_question_plainly_reads_like(question, models, first):
+    result = answer_prompt(prompt(question, models))
+    assert not result.abstained and verify(result).ok
+    assert next(r.source.name for r in result.references if r.role == "recommended model") == first
