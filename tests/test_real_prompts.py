@@ -134,9 +134,18 @@ def test_a_listed_model_whose_summary_is_about_another_task_is_tangential_not_na
 
 
 def test_a_described_model_the_question_does_not_ask_for_is_not_made_the_subject_over_one_known_by_name_only():
+    result = answer_prompt(prompt("My friend sketched a molecule and the tool told us whether it would dissolve in water. "
+                                  "How?", [("MolProp-Proto", None, None), ("openai/whisper-small", None, None)]))
+    assert result.abstained and verify(result).ok  # not "speech recognition, what whisper-small is built for"
+
+
+def test_a_model_known_by_name_only_is_the_subject_of_a_task_no_described_listed_model_does():
     result = answer_prompt(prompt("My friend typed a long string of amino acid letters and got back the folded shape of "
                                   "the protein. How?", [("FoldNet-Proto", None, None), ("openai/whisper-small", None, None)]))
-    assert result.abstained and verify(result).ok  # not "speech recognition, what whisper-small is built for"
+    assert [(r.source.name, r.role) for r in result.references] == [
+        ("FoldNet-Proto", "recommended model"), ("openai/whisper-small", "tangential")]
+    assert result.task.task_ids == ("protein_structure_prediction",) and verify(result).ok
+    assert "the sources do not say whether FoldNet-Proto" in result.task.statements[0].text
 
 
 def test_nothing_is_claimed_about_what_a_model_known_by_name_only_does():
