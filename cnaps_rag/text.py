@@ -80,6 +80,22 @@ def split_sentences(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+# Words that already determine a noun phrase: "the corrected text", "two overlapping photos", "a 3D object".
+_DETERMINERS = frozenset(
+    "a an the this that these those its their his her your my our one two three several many some any every each".split())
+# Where a noun phrase's head ends: "past values| of a series", "pictures| of normal items, and ...".
+_HEAD_END = re.compile(r",| of | and | with | to | in | for | by | per |\s*\(")
+
+
 def with_article(phrase: str) -> str:
-    """'a low-resolution image', 'an artifact-free image': the indefinite article a phrase takes."""
+    """The phrase with the indefinite article it takes: 'a low-resolution image', 'an artifact-free image';
+    none for a phrase that has its own determiner ('the corrected text', 'two photos') or a plural head
+    ('keypoint skeletons', 'past values of a series')."""
+    words = phrase.split()
+    if not words or words[0].lower() in _DETERMINERS:
+        return phrase
+    head = _HEAD_END.split(phrase, maxsplit=1)[0].split() or words
+    last = head[-1].lower()
+    if last.endswith("s") and not last.endswith(("ss", "us", "is")):
+        return phrase
     return ("an " if phrase[:1].lower() in "aeiou" else "a ") + phrase

@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from cnaps_rag import Taxonomy, default_engine
+from cnaps_rag.text import with_article
 
 
 def shipped() -> dict:
@@ -24,3 +25,26 @@ def test_a_cue_that_only_names_a_kind_of_data_is_refused():
     speech["cues"].append("voice")  # a voice goes into voice conversion and comes out of text-to-speech
     with pytest.raises(ValidationError, match="cue 'voice' of task 'text_to_speech' only names a kind of data"):
         Taxonomy.model_validate(data)
+
+
+@pytest.mark.parametrize(("phrase", "written"), [
+    ("low-resolution image", "a low-resolution image"),
+    ("artifact-free image of the same size", "an artifact-free image of the same size"),
+    ("3D object", "a 3D object"),
+    ("the corrected or polished text", "the corrected or polished text"),
+    ("a text description", "a text description"),
+    ("two consecutive video frames", "two consecutive video frames"),
+    ("keypoint skeletons", "keypoint skeletons"),
+    ("past values of a series over time", "past values of a series over time"),
+    ("speech or singing recording, and the target voice", "a speech or singing recording, and the target voice"),
+    ("glass bottle", "a glass bottle"),
+])
+def test_a_phrase_gets_the_article_it_takes_and_no_second_one(phrase, written):
+    assert with_article(phrase) == written
+
+
+def test_every_tasks_input_and_output_reads_with_its_article():
+    for task in Taxonomy.model_validate(shipped()).tasks:
+        for phrase in (task.input, task.output, task.name):
+            written = with_article(phrase).lower()
+            assert not written.startswith(("a a ", "an a ", "a an ", "an an ", "a the ", "an the ", "a two ", "an one ")), written
