@@ -50,15 +50,15 @@ def build_workflow(source: Source, backing: Source | None, analysis: QuestionAna
     """The workflow of ``source`` as read with what backs it; ``task_id`` is the task the answer is about."""
     effective = readable(source, backing)
     card = backing if effective is not source else None
-    name = taxonomy.parse_name(source.name)
     if effective.card is not None and effective.card.stages:
-        return _from_card(source, effective, card, name, analysis, taxonomy, task_id)
+        return _from_card(source, effective, card, analysis, taxonomy, task_id)
+    name = taxonomy.parse_name(source.name)
     if effective.summary:
         return _from_summary(source, effective, card, name, taxonomy)
     return _from_name(source, name, taxonomy)
 
 
-def _from_card(source: Source, effective: Source, card: Source | None, name: ModelName, analysis: QuestionAnalysis,
+def _from_card(source: Source, effective: Source, card: Source | None, analysis: QuestionAnalysis,
                taxonomy: Taxonomy, task_id: str | None) -> Workflow:
     info = effective.card
     assert info is not None
