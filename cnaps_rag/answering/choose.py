@@ -125,8 +125,8 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
     best = max(models, key=lambda h: (fits[h.source.id] if asked else 0.0, h.source.id in relevant, h.score), default=None)
     if best is not None and fits[best.source.id] < tuning.answer.table_floor and best.source.id not in relevant:
         best = None  # no listed model's task is plausible for the question, and none is close to it
-    nameless = {h.source.id for h in models if not described(h)}
-    unknown = [h for h in models if h.source.id in nameless]
+    unknown = [h for h in models if not described(h)]
+    nameless = {h.source.id for h in unknown}
     likeliest = reads_like_a_task(analysis, tuning.scope)
     if unknown and likeliest is not None and (best is None or fits[best.source.id] < tuning.answer.tangential_ratio
                                               * float(analysis.probabilities[analysis.task_ids.index(likeliest)])):
