@@ -48,6 +48,15 @@ def answered(case: dict) -> tuple[bool, str | None]:
     return result.abstained, first
 
 
+def own_and_other(cases: list[dict]) -> tuple[list[str], dict[str, str | None]]:
+    """Answers every case: the targets answered about their own model, and the other model made the
+    subject instead (target -> that model). Abstentions are in neither."""
+    outcomes = {case["target"]: answered(case) for case in cases}
+    right = [t for t, (abstained, first) in outcomes.items() if not abstained and first == t]
+    wrong = {t: first for t, (abstained, first) in outcomes.items() if not abstained and first != t}
+    return right, wrong
+
+
 def check(case: dict) -> bool:
     """True when the case's model comes first in an answer that does not abstain."""
     abstained, first = answered(case)
@@ -62,20 +71,16 @@ def test_most_questions_beside_a_model_of_a_neighbouring_task_pick_their_own_mod
 
 @pytest.mark.slow
 def test_a_question_about_a_newly_covered_task_is_answered_about_its_own_model_or_not_at_all():
-    outcomes = {case["target"]: answered(case) for case in MORE_TASKS}
-    wrong = {t: first for t, (abstained, first) in outcomes.items() if not abstained and first != t}
+    right, wrong = own_and_other(MORE_TASKS)
     assert len(wrong) <= MORE_TASKS_WRONG, wrong
-    right = [t for t, (abstained, first) in outcomes.items() if not abstained and first == t]
-    assert len(right) >= MORE_TASKS_FLOOR * len(MORE_TASKS), sorted(set(outcomes) - set(right))
+    assert len(right) >= MORE_TASKS_FLOOR * len(MORE_TASKS), sorted({c["target"] for c in MORE_TASKS} - set(right))
 
 
 @pytest.mark.slow
 def test_a_long_tail_question_is_answered_about_its_own_model_or_not_at_all():
-    outcomes = {case["target"]: answered(case) for case in LONG_TAIL}
-    wrong = {t: first for t, (abstained, first) in outcomes.items() if not abstained and first != t}
+    right, wrong = own_and_other(LONG_TAIL)
     assert len(wrong) <= LONG_TAIL_WRONG, wrong  # the other listed model is (almost) never made the subject
-    right = [t for t, (abstained, first) in outcomes.items() if not abstained and first == t]
-    assert len(right) >= LONG_TAIL_FLOOR * len(LONG_TAIL)
+    assert len(right) >= LONG_TAIL_FLOOR * len(LONG_TAIL), sorted({c["target"] for c in LONG_TAIL} - set(right))
 
 
 @pytest.mark.slow
