@@ -121,6 +121,20 @@ LAY = [
     ("A website shows faces of people who are not real, a new one each time I reload. How are they made?", "StyleGAN2", "stylegan"),
     ("How can an AI tell from my voice alone that I am upset rather than calm?", "emotion2vec/emotion2vec_plus_large", "emotion2vec"),
     ("How does a neural network predict next week's wind and temperature for the whole planet in a minute?", "GraphCast", "graphcast"),
+    ("The camera in my online class shows whether each student looks bored, happy or puzzled from their face. How?", "HSEmotion", "hsemotion"),
+    ("My bookshop website suggests the next book a reader will want from the order of their past purchases. How?", "SASRec", "sasrec"),
+    ("A chemistry app guessed from a molecule's SMILES string whether it will dissolve in water. How?",
+     "ibm/MoLFormer-XL-both-10pct", "molformer"),
+    ("Our lab's software came up with brand-new drug-like compounds that score well against our target. How does it invent them?",
+     "REINVENT4", "reinvent4"),
+    ("A program read long runs of the letters A, C, G and T and marked the stretches that switch genes on. How?",
+     "zhihan1996/DNABERT-2-117M", "dnabert-2"),
+    ("I put dots on my skateboard in a video and they stayed stuck to it in every frame, even behind my leg. How?", "CoTracker", "cotracker"),
+    ("I typed a question about my football league table and it answered with the team that won most games. How?",
+     "microsoft/tapex-large-finetuned-wtq", "tapex"),
+    ("From a spreadsheet of customer details an AI predicted which customers will cancel, with no training run on my side. How?",
+     "TabPFN", "tabpfn"),
+    ("My angry email full of swear words came back reworded politely, with the same complaint in it. How?", "s-nlp/bart-base-detox", "paradetox-bart"),
 ]
 
 
@@ -144,11 +158,19 @@ def test_lay_questions_get_the_cards_stages_and_gist(question, name, card_id):
     ("deepset/roberta-base-squad2", "question_answering"),
     ("facebook/bart-large-mnli", "text_classification"),
     ("facebook/bart-large-cnn", "text_summarization"),
+    ("THUDM/CogVideoX-2b", "video_generation"),
 ])
 def test_a_variant_token_narrows_the_family_to_its_checkpoints_task(name, task):
     result = answer_prompt(prompt("How does this model work?", name))
     assert [h.labels for h in result.hits if h.source.name == name] == [(task,)]
     assert not any("also built for" in s.text for s in result.task.statements)
+
+
+def test_an_image_to_video_checkpoint_is_read_as_animating_the_picture_it_is_given():
+    result = answer_prompt(prompt("I gave it one photo of my cat and got back a short clip of her turning her head. How?",
+                                  "THUDM/CogVideoX-5b-I2V"))
+    assert verify(result).ok, verify(result).problems
+    assert result.task.task_ids[0] == "image_to_video"
 
 
 def test_a_family_name_without_such_a_token_keeps_all_of_the_cards_tasks():

@@ -136,7 +136,11 @@ def test_a_listed_model_whose_summary_is_about_another_task_is_tangential_not_na
 def test_a_described_model_the_question_does_not_ask_for_is_not_made_the_subject_over_one_known_by_name_only():
     result = answer_prompt(prompt("My friend sketched a molecule and the tool told us whether it would dissolve in water. "
                                   "How?", [("MolProp-Proto", None, None), ("openai/whisper-small", None, None)]))
-    assert result.abstained and verify(result).ok  # not "speech recognition, what whisper-small is built for"
+    # Not "speech recognition, what whisper-small is built for": the question asks for molecular property
+    # prediction (a task since 2026-11; before it, the answer abstained), which only the unknown model may do.
+    assert [(r.source.name, r.role) for r in result.references] == [
+        ("MolProp-Proto", "recommended model"), ("openai/whisper-small", "tangential")]
+    assert result.task.task_ids == ("molecular_property_prediction",) and verify(result).ok
 
 
 def test_a_model_known_by_name_only_is_the_subject_of_a_task_no_described_listed_model_does():
