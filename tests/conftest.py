@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Sequence
 
 import pytest
 
@@ -49,6 +50,22 @@ def labels() -> list[dict]:
 
 def prompt_text(name: str) -> str:
     return (DATA / "prompts" / name).read_text(encoding="utf-8")
+
+
+def reference_prompt(question: str, models: Sequence[Sequence[str | None]] = (),
+                     papers: Sequence[tuple[str, str, str]] = ()) -> str:
+    """A prompt in the reference format. Each model is (name, paper, github, summary), trailing fields
+    optional; each paper is (title, link, summary). A missing paper link is written 'None', as
+    recommenders do; a missing GitHub link or summary is left out."""
+    lines = ["A user has asked the following question:", f'"{question}"', "", "### Recommended AI Models:"]
+    for name, paper, github, summary in ((*m, None, None, None)[:4] for m in models):
+        lines += [f"Model: {name}", f"Paper: {paper or 'None'}"]
+        lines += ([f"GitHub: {github}"] if github else []) + ([f"Summary: {summary}"] if summary else []) + [""]
+    if papers:
+        lines.append("### Related Papers:")
+        for title, link, summary in papers:
+            lines += [f"Title: {title}", f"Paper: {link}", f"Summary: {summary}", ""]
+    return "\n".join(lines)
 
 
 needs_dataset = pytest.mark.skipif(not DATASET.is_dir(), reason="../shared/datasets/cnaps_origin is not present")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import CATALOG_159, needs_dataset
+from conftest import CATALOG_159, needs_dataset, reference_prompt
 
 from cnaps_rag import CardLibrary, answer_prompt, default_engine, load_catalog, verify
 from cnaps_rag.cards_check import check_cards, check_catalog
@@ -13,9 +13,7 @@ LIBRARY = ENGINE.cards
 
 
 def prompt(question: str, name: str, paper: str | None = None, github: str | None = None) -> str:
-    lines = ["A user has asked the following question:", f'"{question}"', "", "### Recommended AI Models:", f"Model: {name}"]
-    lines += [f"Paper: {paper or 'None'}"] + ([f"GitHub: {github}"] if github else [])
-    return "\n".join(lines) + "\n"
+    return reference_prompt(question, [(name, paper, github)])
 
 
 def test_the_library_checks_clean_against_the_taxonomy():

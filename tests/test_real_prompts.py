@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ARXIV_100, CATALOG_159, needs_dataset
+from conftest import ARXIV_100, CATALOG_159, needs_dataset, reference_prompt
 
 from cnaps_rag import answer, answer_prompt, default_engine, retrieve, verify
 
 
 def prompt(question: str, models: list[tuple[str, str | None, str | None]], papers: list[tuple[str, str, str]] = ()) -> str:
-    lines = ["A user has asked the following question:", f'"{question}"', "", "### Recommended AI Models:"]
-    for name, paper, summary in models:
-        lines += [f"Model: {name}", f"Paper: {paper or 'None'}"] + ([f"Summary: {summary}"] if summary else []) + [""]
-    if papers:
-        lines.append("### Related Papers:")
-        for title, link, summary in papers:
-            lines += [f"Title: {title}", f"Paper: {link}", f"Summary: {summary}", ""]
-    return "\n".join(lines)
+    """The reference format with each model as (name, paper, summary)."""
+    return reference_prompt(question, [(name, paper, None, summary) for name, paper, summary in models], papers)
 
 
 def test_a_task_name_with_a_digit_does_not_trip_the_number_check():
