@@ -26,7 +26,7 @@ from .index import SourceIndex, hash_inputs, open_index
 from .index.locations import catalog_files, corpus_files, index_directory
 from .ingest import ParsedPrompt, load_catalog, load_sources, parse_prompt
 from .ranking import Hit, Retriever, check_question
-from .sources import Source, check_text, find_backing, needs_backing
+from .sources import Source, find_backing, needs_backing
 from .tasks import Taxonomy, load_taxonomy
 from .tuning import LIMITS, TUNING, Tuning, Weights
 
@@ -236,7 +236,7 @@ class Engine:
                  catalog: Sequence[str | os.PathLike[str]] | None = None) -> list[Hit]:
         """Rank sources for ``question``: the corpus (or catalog), a subset of it by id, or caller-given Sources."""
         k = _check_k(k)
-        question = _check_question(question)
+        question = check_question(question)
         if sources is None or (isinstance(sources, (list, tuple)) and sources and all(isinstance(s, str) for s in sources)):
             restrict = None if sources is None else list(sources)
             return list(self._corpus_retriever(catalog).rank(question, k, restrict=restrict).hits)
@@ -253,7 +253,7 @@ class Engine:
         With ``sources`` only those may be used: they are indexed in memory, and models that come
         without a summary are read with the backing card of the same paper, GitHub link or name.
         """
-        question = _check_question(question)
+        question = check_question(question)
         k = _check_k(k)
         responder = Responder(self.taxonomy, self.tuning, k)
         if sources is not None:
@@ -270,7 +270,7 @@ class Engine:
             raise InputError(f"questions must be a list of strings, not {type(questions).__name__}")
         if len(questions) > LIMITS.max_batch:
             raise InputError(f"{len(questions):,} questions in one call; the limit is {LIMITS.max_batch:,}")
-        cleaned = [_check_question(q, f"questions[{i}]") for i, q in enumerate(questions)]
+        cleaned = [check_question(q, f"questions[{i}]") for i, q in enumerate(questions)]
         k = _check_k(k)
         responder = Responder(self.taxonomy, self.tuning, k)
         retriever = self.retriever(index) if index is not None else self._corpus_retriever(catalog)
@@ -283,7 +283,7 @@ class Engine:
         name and links only; the answer still cites the listed source and shows only its links.
         """
         parsed = text if isinstance(text, ParsedPrompt) else parse_prompt(text)
-        question = _check_question(parsed.question)
+        question = check_question(parsed.question)
         records = self.catalog_records(catalog) if catalog else []
         responder = Responder(self.taxonomy, self.tuning, len(parsed.sources))
         listed: dict[str, ListedAs] = {s.id: parsed.role(s.id) for s in parsed.sources}  # type: ignore[misc]
@@ -299,18 +299,6 @@ class Engine:
     def verify(self, answer: Answer) -> Verification:
         """Re-check an answer's links, citations, numbers and quotes."""
         return verify(answer)
-
-
-def _check_question(question: object, what: str = "the question") -> str:
-    """The question stripped, or an InputError: not text, empty, too long, or not valid Unicode text."""
-    try:
-        text = check_question(question)
-    except InputError as exc:
-        raise (exc if what == "the question" else InputError(f"{what}: {exc}")) from None
-    try:
-        return check_text(text, len(text))  # the source rule: valid Unicode, no lone surrogates
-    except ValueError as exc:
-        raise InputError(f"{what} {exc}") from None
 
 
 def _check_k(k: object) -> int | None:

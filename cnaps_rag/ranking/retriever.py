@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from ..embedding import Embedder
 from ..errors import InputError
 from ..index import SourceIndex
-from ..sources import Source, readable
+from ..sources import Source, check_text, readable
 from ..question import QuestionAnalysis, analyze_question
 from ..tasks import Taxonomy
 from ..tuning import LIMITS, TUNING, Tuning, Weights
@@ -59,19 +59,23 @@ class Ranking(BaseModel):
     hits: tuple[Hit, ...]
 
 
-def check_question(question: object, limit: int = LIMITS.max_question_chars) -> str:
-    """Return the question stripped, or raise InputError saying what is wrong with it."""
+def check_question(question: object, what: str = "the question", limit: int = LIMITS.max_question_chars) -> str:
+    """Return the question stripped, or raise InputError saying what is wrong with ``what`` (not text,
+    empty, too long, or not valid Unicode text)."""
     if not isinstance(question, str):
-        raise InputError(f"the question must be text, not {type(question).__name__}")
+        raise InputError(f"{what} must be text, not {type(question).__name__}")
     text = question.strip()
     if not text:
-        raise InputError("the question is empty: ask something, e.g. 'How does AI upscale a photo 4x?'")
+        raise InputError(f"{what} is empty: ask something, e.g. 'How does AI upscale a photo 4x?'")
     if len(text) > limit:
         raise InputError(
-            f"the question is {len(text):,} characters long; the limit is {limit:,}. "
+            f"{what} is {len(text):,} characters long; the limit is {limit:,}. "
             "Ask the question itself, not a whole document."
         )
-    return text
+    try:
+        return check_text(text, len(text))  # the source rule: valid Unicode, no lone surrogates
+    except ValueError as exc:
+        raise InputError(f"{what} {exc}") from None
 
 
 class Retriever:
