@@ -67,6 +67,12 @@ def test_an_empty_question_is_refused():
         retrieve("   ")
 
 
+def test_a_retriever_refuses_a_question_that_is_not_valid_text():
+    retriever = default_engine().retriever(default_engine().corpus_index())
+    with pytest.raises(InputError, match="the question is not valid text: character 5 is a lone surrogate"):
+        retriever.rank("How \udc80 does it enlarge?")
+
+
 def test_labelled_set_recall_at_1_and_mrr(labels):
     ranks = []
     for label in (lab for lab in labels if lab["in_scope"]):
