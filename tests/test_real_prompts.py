@@ -146,6 +146,19 @@ def test_a_model_known_by_name_only_is_the_subject_of_a_task_no_described_listed
     assert "the sources do not say whether FoldNet-Proto" in result.task.statements[0].text
 
 
+@pytest.mark.parametrize("models", [
+    [("TableChat-Proto", None, None), ("openai/whisper-small", None, None)],
+    [("openai/whisper-small", None, None), ("TableChat-Proto", None, None)],
+])
+def test_a_question_that_names_its_task_in_the_tasks_own_words_makes_the_model_known_by_name_only_its_subject(models):
+    # It reads like the table-question examples at less than the calibrated 0.5, but "a table of" names the task.
+    result = answer_prompt(prompt("Our club secretary keeps the fixtures in a table of dates and venues; a helper answered "
+                                  "which away game is furthest from home. How did it read that off?", models))
+    assert not result.abstained and verify(result).ok, verify(result).problems
+    assert result.references[0].source.name == "TableChat-Proto" and result.references[0].role == "recommended model"
+    assert result.task.task_ids == ("table_question_answering",)
+
+
 def test_nothing_is_claimed_about_what_a_model_known_by_name_only_does():
     result = answer_prompt(prompt("The app found every face in the group photo and drew a box around each one. How?",
                                   [("FaceFinder-XL", "https://arxiv.org/pdf/2501.00001", None)]))

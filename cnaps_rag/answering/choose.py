@@ -127,7 +127,7 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
         best = None  # no listed model's task is plausible for the question, and none is close to it
     unknown = [h for h in models if not described(h)]
     nameless = {h.source.id for h in unknown}
-    likeliest = reads_like_a_task(analysis, tuning.scope)
+    likeliest = reads_like_a_task(analysis, tuning.scope) or named_task(analysis)
     if unknown and likeliest is not None and (best is None or fits[best.source.id] < tuning.answer.tangential_ratio
                                               * float(analysis.probabilities[analysis.task_ids.index(likeliest)])):
         # The recommender listed a model that nothing here describes, for a question plainly about a
@@ -162,6 +162,13 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
     reason = "the listed sources cover the question" if in_scope else (
         "none of the listed sources is about this question" + (f" (best: {hits[0].source.name!r})" if hits else ""))
     return Plan(in_scope=in_scope, reason=reason, hits=ordered, roles=roles, primary=best, asked=asked)
+
+
+def named_task(analysis: QuestionAnalysis) -> str | None:
+    """The question's likeliest task when the question names it in that task's own words (a cue
+    phrase such as "which team scored more goals in this table of"), else None."""
+    likeliest, _ = analysis.top(1)[0]
+    return likeliest if likeliest in analysis.cues else None
 
 
 def _handles_named_data(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy) -> bool:
