@@ -165,8 +165,8 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
 
 
 def named_task(analysis: QuestionAnalysis) -> str | None:
-    """The question's likeliest task when the question names it in that task's own words (a cue
-    phrase such as "which team scored more goals in this table of"), else None."""
+    """The question's likeliest task when the question names it in one of that task's cue phrases
+    ("a table of dates and venues" for table question answering), else None."""
     likeliest, _ = analysis.top(1)[0]
     return likeliest if likeliest in analysis.cues else None
 

@@ -114,7 +114,7 @@ class Retriever:
         While one batch is ranked here, the next is embedded on a worker thread (torch releases
         the GIL while it multiplies), so the two cores share the work instead of taking turns.
         """
-        cleaned = [check_question(q) for q in questions]
+        cleaned = [check_question(q, f"questions[{i}]") for i, q in enumerate(questions)]
         size = self.tuning.ranking.batch
         chunks = [cleaned[i : i + size] for i in range(0, len(cleaned), size)]
         if not chunks:
