@@ -80,11 +80,14 @@ def task_embeddings(taxonomy: Taxonomy, embedder: Embedder, recipe: IndexRecipe,
                     memory: dict[tuple[str, ...], np.ndarray] | None = None) -> np.ndarray:
     """Embeddings of every task's texts, cached in ``memory`` (an Engine's) and on disk under the index root.
 
-    Prompt answers index their few sources in memory, but the 200-odd task texts would cost more
-    than everything else together; they are computed once per (model weights, taxonomy, recipe).
+    Prompt answers index their few sources in memory, but the task texts (4,000-odd example
+    questions) would cost more than everything else together; they are computed once per model
+    weights, taxonomy and the two recipe numbers that shape a task's text, so an index-building
+    number (an HNSW threshold, a share of an affinity) does not embed them all again.
     """
     identity = embedder.identity
-    key = (identity.name, identity.weights_sha256 or "", taxonomy.fingerprint, recipe.fingerprint)
+    key = (identity.name, identity.weights_sha256 or "", taxonomy.fingerprint,
+           f"cues={recipe.task_text_cues},keywords={recipe.task_text_keywords}")
     if memory is not None and key in memory:
         return memory[key]
     texts = taxonomy.embedding_texts(recipe)
