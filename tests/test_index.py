@@ -13,6 +13,7 @@ from cnaps_rag.embedding import DEFAULT_MODEL_SHA256
 from cnaps_rag.index import CorruptIndex, hash_inputs, open_index
 from cnaps_rag.index import source_index as index_module
 from cnaps_rag.index.manifest import FORMAT_VERSION, MANIFEST
+from cnaps_rag.index.recipe import task_embeddings
 from cnaps_rag.tuning import TUNING
 
 ENGINE = default_engine()
@@ -191,3 +192,12 @@ def test_sources_that_arrive_with_a_prompt_write_no_index(session_index_root):
     before = _files(session_index_root)
     answer("How does AI remove noise from a photo?", [second])
     assert _files(session_index_root) == before
+
+
+def test_task_texts_are_embedded_once_for_recipes_that_differ_only_in_index_building_numbers():
+    engine = default_engine()
+    memory: dict = {}
+    shipped = task_embeddings(engine.taxonomy, engine.embedder, TUNING.index, memory)
+    other = TUNING.index.model_copy(update={"auto_exact_limit": 10, "dense_share": 0.5})
+    assert other.fingerprint != TUNING.index.fingerprint
+    assert task_embeddings(engine.taxonomy, engine.embedder, other, memory) is shipped
