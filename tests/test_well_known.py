@@ -68,24 +68,15 @@ def test_most_questions_beside_a_model_of_a_neighbouring_task_pick_their_own_mod
 
 
 @pytest.mark.slow
-def test_a_question_about_a_newly_covered_task_is_answered_about_its_own_model_or_not_at_all():
-    right, wrong = own_and_other(MORE_TASKS)
-    assert len(wrong) <= MORE_TASKS_WRONG, wrong
-    assert len(right) >= MORE_TASKS_FLOOR * len(MORE_TASKS), sorted({c["target"] for c in MORE_TASKS} - set(right))
-
-
-@pytest.mark.slow
-def test_a_question_about_one_of_the_eight_newest_tasks_is_answered_about_its_own_model_or_not_at_all():
-    right, wrong = own_and_other(EIGHT_TASKS)
-    assert len(wrong) <= EIGHT_TASKS_WRONG, wrong
-    assert len(right) >= EIGHT_TASKS_FLOOR * len(EIGHT_TASKS), sorted({c["target"] for c in EIGHT_TASKS} - set(right))
-
-
-@pytest.mark.slow
-def test_a_long_tail_question_is_answered_about_its_own_model_or_not_at_all():
-    right, wrong = own_and_other(LONG_TAIL)
-    assert len(wrong) <= LONG_TAIL_WRONG, wrong  # the other listed model is (almost) never made the subject
-    assert len(right) >= LONG_TAIL_FLOOR * len(LONG_TAIL), sorted({c["target"] for c in LONG_TAIL} - set(right))
+@pytest.mark.parametrize(("cases", "floor", "most_wrong"), [
+    (LONG_TAIL, LONG_TAIL_FLOOR, LONG_TAIL_WRONG),
+    (MORE_TASKS, MORE_TASKS_FLOOR, MORE_TASKS_WRONG),
+    (EIGHT_TASKS, EIGHT_TASKS_FLOOR, EIGHT_TASKS_WRONG),
+], ids=["long_tail", "more_tasks", "eight_tasks"])
+def test_a_question_about_a_newly_covered_task_is_answered_about_its_own_model_or_not_at_all(cases, floor, most_wrong):
+    right, wrong = own_and_other(cases)
+    assert len(wrong) <= most_wrong, wrong  # the other listed model is (almost) never made the subject
+    assert len(right) >= floor * len(cases), sorted({c["target"] for c in cases} - set(right))
 
 
 @pytest.mark.slow
