@@ -287,3 +287,15 @@ def test_a_cue_word_does_not_outvote_the_examples_a_question_plainly_reads_like(
     result = answer_prompt(prompt(question, models))
     assert not result.abstained and verify(result).ok
     assert next(r.source.name for r in result.references if r.role == "recommended model") == first
+
+
+@pytest.mark.parametrize("models", [
+    [("SISR-SwinIR-Classical-DIV2K-48-M-3x", None, None), ("SISR-Any-LTE-SwinIR", None, None)],
+    [("SISR-Any-LTE-SwinIR", None, None), ("SISR-SwinIR-Classical-DIV2K-48-M-3x", None, None)],
+])
+def test_a_listed_model_whose_name_fixes_another_scale_does_not_lead_one_that_can_give_the_asked_scale(models):
+    result = answer_prompt(prompt("Please enlarge this business card photo to twice its size so the small print stays readable.",
+                                  models))
+    recommended = [r.source.name for r in result.references if r.role == "recommended model"]
+    assert recommended[0] == "SISR-Any-LTE-SwinIR", recommended
+    assert verify(result).ok

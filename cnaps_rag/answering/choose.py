@@ -122,7 +122,12 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
     analysis = ranking.analysis
     models = [h for h in hits if h.source.kind == "model"]
     fits = {h.source.id: fit(h, analysis, tuning) for h in models}
-    best = max(models, key=lambda h: (fits[h.source.id] if asked else 0.0, h.source.id in relevant, h.score), default=None)
+    # A model that fits the asked task leads unless its name says another scale than the question asks
+    # for (a 3x checkpoint for "twice its size") and a fitting one does not.
+    best = max(models, key=lambda h: (bool(asked) and fits[h.source.id] >= tuning.question.asked_floor
+                                      and not _other_scale(h, analysis, taxonomy),
+                                      fits[h.source.id] if asked else 0.0, h.source.id in relevant, h.score),
+               default=None)
     if best is not None and fits[best.source.id] < tuning.answer.table_floor and best.source.id not in relevant:
         best = None  # no listed model's task is plausible for the question, and none is close to it
     unknown = [h for h in models if not described(h)]
@@ -162,6 +167,14 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
     reason = "the listed sources cover the question" if in_scope else (
         "none of the listed sources is about this question" + (f" (best: {hits[0].source.name!r})" if hits else ""))
     return Plan(in_scope=in_scope, reason=reason, hits=ordered, roles=roles, primary=best, asked=asked)
+
+
+def _other_scale(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy) -> bool:
+    """True when the question asks for an enlargement factor and the model's name fixes a different one."""
+    if analysis.scale is None:
+        return False
+    scale = taxonomy.parse_name(hit.source.name).scale
+    return scale is not None and abs(scale - analysis.scale) > 1e-6
 
 
 def named_task(analysis: QuestionAnalysis) -> str | None:
