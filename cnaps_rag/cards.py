@@ -50,6 +50,7 @@ class CardStage(BaseModel):
     text: str = Field(min_length=10)
     after: tuple[str, ...] | None = None
     branch: str | None = None
+    tasks: tuple[str, ...] = Field((), description="for a branch: the tasks this mode serves (image-to-image for editing)")
 
 
 class CardVariant(BaseModel):
@@ -179,7 +180,8 @@ class ModelCard(BaseModel):
         """The card as a backing Source: cited through the listed model, never shown with links of its own."""
         card = Card(
             title=self.title or self.name, tasks=self.tasks, input=self.input.data, output=self.output,
-            stages=tuple(Stage(name=s.name, text=s.text, kind=s.kind, id=s.id, after=self.parents(s), branch=s.branch)
+            stages=tuple(Stage(name=s.name, text=s.text, kind=s.kind, id=s.id, after=self.parents(s), branch=s.branch,
+                               tasks=s.tasks)
                          for s in self.stages),
             variants=tuple(Variant(token=v.token, text=v.text, tasks=v.tasks) for v in self.variants),
             facts=self.facts, library_id=self.id, gist=self.gist, why_it_works=self.why_it_works,

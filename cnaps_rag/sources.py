@@ -77,6 +77,7 @@ class Stage(BaseModel):
     id: str | None = None
     after: tuple[str, ...] | None = None
     branch: str | None = None
+    tasks: tuple[str, ...] = ()
 
 
 class Variant(BaseModel):

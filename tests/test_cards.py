@@ -184,6 +184,26 @@ def test_a_variant_may_name_only_tasks_of_its_own_card():
         "card bert: variant 'NER' names task 'speech_recognition', not one of the card's tasks"]
 
 
+def test_a_branch_may_serve_only_tasks_of_its_own_card():
+    card = LIBRARY.by_id["stable-diffusion-v1"]
+    stages = tuple(s.model_copy(update={"tasks": ("super_resolution",)}) if s.id == "init_image" else s for s in card.stages)
+    library = CardLibrary([card.model_copy(update={"stages": stages})])
+    assert check_cards(library, ENGINE.taxonomy.ids) == [
+        "card stable-diffusion-v1: branch 'image-to-image' serves 'super_resolution', which is not one of the card's tasks"]
+
+
+def test_a_photo_retouched_from_a_written_request_is_the_image_to_image_mode_of_a_stable_diffusion_checkpoint():
+    result = answer_prompt(reference_prompt(
+        "Please retouch this portrait of our new colleague with warm tones and soft lighting for the staff page.",
+        [("SISR-HAN-3x", None, None), ("Txt2Img-StableDiffusionV1-Realisian", None, None)]))
+    assert verify(result).ok, verify(result).problems
+    assert result.task.task_ids[0] == "instruction_image_editing"
+    assert result.references[0].source.name == "Txt2Img-StableDiffusionV1-Realisian"
+    assert [r.role for r in result.references] == ["recommended model", "tangential"]
+    notes = [n.text for flow in result.workflow for n in flow.notes]
+    assert any("the image-to-image branch applies" in n for n in notes), notes
+
+
 def test_a_checkpoint_fine_tuned_for_another_task_is_not_made_the_subject_of_a_question_its_family_could_answer():
     result = answer_prompt(prompt("I pasted two hundred customer reviews and the tool marked each one as positive or "
                                   "negative. How does it judge the mood?", "dslim/bert-base-NER"))

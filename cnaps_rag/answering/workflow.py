@@ -100,10 +100,15 @@ def _mode_note(source: Source, info, card: Source | None, taxonomy: Taxonomy, ta
     if len(branches) < 2 or task_id is None:
         return None
     task = taxonomy.get(task_id)
-    wanted = set(stems(f"{task.name} {' '.join(task.keywords[:4])}", drop_stopwords=True))
-    scored = sorted(branches, key=lambda b: -len(wanted & set(stems(b, drop_stopwords=True))))
-    if not wanted & set(stems(scored[0], drop_stopwords=True)):
-        return None
+    served = [s.branch for s in info.stages if s.branch and task_id in s.tasks]
+    if served:  # the card says which mode serves the task
+        scored = served
+    else:  # else the mode whose name shares the task's words, when exactly one does
+        wanted = set(stems(f"{task.name} {' '.join(task.keywords[:4])}", drop_stopwords=True))
+        overlap = {b: len(wanted & set(stems(b, drop_stopwords=True))) for b in branches}
+        scored = sorted(dict.fromkeys(branches), key=lambda b: -overlap[b])
+        if not overlap[scored[0]] or (len(scored) > 1 and overlap[scored[1]] == overlap[scored[0]]):
+            return None
     others = [b for b in dict.fromkeys(branches) if b != scored[0]]
     count = {2: "two", 3: "three", 4: "four"}.get(len(set(branches)), "several")
     text = (f"The model has {count} alternative modes; for {task.name} the {scored[0]} branch applies"
