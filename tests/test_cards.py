@@ -204,6 +204,18 @@ def test_a_photo_retouched_from_a_written_request_is_the_image_to_image_mode_of_
     assert any("the image-to-image branch applies" in n for n in notes), notes
 
 
+@pytest.mark.parametrize(("question", "name", "supplied"), [
+    ("Please retouch this portrait with warm tones and soft lighting.", "Txt2Img-StableDiffusionV1-Realisian",
+     "; you may also supply a starting image and a strength value"),
+    ("Please read this sentence aloud in a calm voice: 'Welcome back.'", "suno/bark", "; you may also supply a voice preset"),
+])
+def test_what_the_user_may_add_is_said_as_optional_once(question, name, supplied):
+    result = answer_prompt(prompt(question, name))
+    (text,) = [n.statement.text for flow in result.workflow for n in flow.nodes if n.kind == "input"]
+    assert supplied in text and "supply optionally" not in text
+    assert verify(result).ok, verify(result).problems
+
+
 def test_a_checkpoint_fine_tuned_for_another_task_is_not_made_the_subject_of_a_question_its_family_could_answer():
     result = answer_prompt(prompt("I pasted two hundred customer reviews and the tool marked each one as positive or "
                                   "negative. How does it judge the mood?", "dslim/bert-base-NER"))

@@ -11,6 +11,7 @@ that the sources say nothing more.
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 from ..affinity import source_label_columns
 from ..naming import ModelName
@@ -58,6 +59,20 @@ def build_workflow(source: Source, backing: Source | None, analysis: QuestionAna
     return _from_name(source, name, taxonomy)
 
 
+_OPTIONAL = re.compile(r"^optionally,?\s+", re.IGNORECASE)
+
+
+def _supplied(inputs: Sequence[str]) -> str:
+    """'; you supply a mask, and optionally a seed': what the user adds, the optional part said once."""
+    required = [i for i in inputs if not _OPTIONAL.match(i)]
+    optional = [_OPTIONAL.sub("", i) for i in inputs if _OPTIONAL.match(i)]
+    if required and optional:
+        return f"; you supply {join_names(required)}, and optionally {join_names(optional)}"
+    if optional:
+        return f"; you may also supply {join_names(optional)}"
+    return f"; you supply {join_names(required)}" if required else ""
+
+
 def _from_card(source: Source, effective: Source, card: Source | None, analysis: QuestionAnalysis,
                taxonomy: Taxonomy, task_id: str | None) -> Workflow:
     info = effective.card
@@ -65,7 +80,7 @@ def _from_card(source: Source, effective: Source, card: Source | None, analysis:
     nodes: list[Node] = []
     supplied = list(info.user_inputs)
     data = info.input or (_task_of(effective, taxonomy).input if _task_of(effective, taxonomy) else "its input")
-    text = f"The model takes {data}" + (f"; you supply {join_names(supplied)}." if supplied else ".")
+    text = f"The model takes {data}" + _supplied(supplied) + "."
     nodes.append(Node(id="input", kind="input", label="Input", data_type=_short_type(data),
                       statement=_cite(source, text, [q for q in (info.input, *supplied) if q], card)))
     ids: dict[str, str] = {}
