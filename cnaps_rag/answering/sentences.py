@@ -77,16 +77,16 @@ def task_statements(plan: Plan, analysis: QuestionAnalysis, taxonomy: Taxonomy) 
             sources=(hit.source.id,), evidence=tuple(evidence(hit, q) for q in quotes), terms=terms))
         return out
     if task_id in hit.labels:
-        text = f"What you saw is {task.name}, a task of {task.group}, and it is what {name} is built for."
+        text = f"The task here is {task.name}, one of the {task.group} tasks, and it is what {name} is built for."
     elif task_id in family_tasks(hit):
         family = read(hit).card
         own = [taxonomy.get(t).name for t in hit.labels]
         family_name = family.title if family and family.title else name
-        text = f"What you saw is {task.name}, a task of {task.group}; the model family of {name} ({family_name}) is built for it"
+        text = f"The task here is {task.name}, one of the {task.group} tasks; the model family of {name} ({family_name}) is built for it"
         text += f", and {name} itself is its {join_names(own)} model." if own else "."
         terms += tuple(taxonomy.get(t).name for t in hit.labels)
     else:
-        text = f"What you saw is {task.name}, a task of {task.group}, and {name} is the listed model for it."
+        text = f"The task here is {task.name}, one of the {task.group} tasks, and {name} is the listed model for it."
     out.append(Statement(text=text, sources=(hit.source.id,), evidence=tuple(evidence(hit, q) for q in quotes),
                          terms=terms))
     for other, other_task in plan.seconds:
