@@ -32,7 +32,7 @@ def check_cards(library: CardLibrary, task_ids: Iterable[str]) -> list[str]:
                 problems.append(f"card {card.id}: stage {stage.id!r} names tasks but is no branch")
             for task in stage.tasks:
                 if task not in card.tasks:
-                    problems.append(f"card {card.id}: branch {stage.branch!r} serves {task!r}, which is not one of the card's tasks")
+                    problems.append(f"card {card.id}: branch {stage.branch!r} names task {task!r}, not one of the card's tasks")
         keys = [("pattern", p.lower()) for p in card.patterns] + [("github", k) for k in card.github_keys]
         keys += [("huggingface", h.lower()) for h in card.huggingface] + [("arxiv", a) for a in card.arxiv]
         keys += [("name", n.lower()) for n in card.known_names]

@@ -176,20 +176,17 @@ def test_a_family_name_without_such_a_token_keeps_all_of_the_cards_tasks():
     assert set(result.hits[0].labels) == set(LIBRARY.by_id["bert"].tasks)
 
 
-def test_a_variant_may_name_only_tasks_of_its_own_card():
-    card = LIBRARY.by_id["bert"]
-    variants = tuple(v.model_copy(update={"tasks": ("speech_recognition",)}) if v.token == "NER" else v for v in card.variants)
-    library = CardLibrary([card.model_copy(update={"variants": variants})])
+@pytest.mark.parametrize(("card_id", "part", "key", "value", "said"), [
+    ("bert", "variants", "token", "NER", "variant 'NER'"),
+    ("stable-diffusion-v1", "stages", "id", "init_image", "branch 'image-to-image'"),
+])
+def test_a_variant_or_a_branch_may_name_only_tasks_of_its_own_card(card_id, part, key, value, said):
+    card = LIBRARY.by_id[card_id]
+    changed = tuple(p.model_copy(update={"tasks": ("speech_recognition",)}) if getattr(p, key) == value else p
+                    for p in getattr(card, part))
+    library = CardLibrary([card.model_copy(update={part: changed})])
     assert check_cards(library, ENGINE.taxonomy.ids) == [
-        "card bert: variant 'NER' names task 'speech_recognition', not one of the card's tasks"]
-
-
-def test_a_branch_may_serve_only_tasks_of_its_own_card():
-    card = LIBRARY.by_id["stable-diffusion-v1"]
-    stages = tuple(s.model_copy(update={"tasks": ("super_resolution",)}) if s.id == "init_image" else s for s in card.stages)
-    library = CardLibrary([card.model_copy(update={"stages": stages})])
-    assert check_cards(library, ENGINE.taxonomy.ids) == [
-        "card stable-diffusion-v1: branch 'image-to-image' serves 'super_resolution', which is not one of the card's tasks"]
+        f"card {card_id}: {said} names task 'speech_recognition', not one of the card's tasks"]
 
 
 def test_a_photo_retouched_from_a_written_request_is_the_image_to_image_mode_of_a_stable_diffusion_checkpoint():
