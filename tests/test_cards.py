@@ -189,6 +189,13 @@ def test_a_variant_or_a_branch_may_name_only_tasks_of_its_own_card(card_id, part
         f"card {card_id}: {said} names task 'speech_recognition', not one of the card's tasks"]
 
 
+def test_only_a_branch_may_name_the_tasks_it_serves():
+    card = LIBRARY.by_id["stable-diffusion-v1"]
+    stages = tuple(s.model_copy(update={"tasks": ("text_to_image",)}) if s.id == "decode" else s for s in card.stages)
+    assert check_cards(CardLibrary([card.model_copy(update={"stages": stages})]), ENGINE.taxonomy.ids) == [
+        "card stable-diffusion-v1: stage 'decode' names tasks but is no branch"]
+
+
 def test_a_photo_retouched_from_a_written_request_is_the_image_to_image_mode_of_a_stable_diffusion_checkpoint():
     result = answer_prompt(reference_prompt(
         "Please retouch this portrait of our new colleague with warm tones and soft lighting for the staff page.",

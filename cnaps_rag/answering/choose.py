@@ -174,7 +174,7 @@ def _other_scale(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy) -> bo
     if analysis.scale is None:
         return False
     scale = taxonomy.parse_name(hit.source.name).scale
-    return scale is not None and abs(scale - analysis.scale) > 1e-6
+    return scale is not None and scale != analysis.scale
 
 
 def named_task(analysis: QuestionAnalysis) -> str | None:
