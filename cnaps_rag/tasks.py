@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import CorpusError
 from .files import default_corpus_dir, read_json
 from .naming import ModelName, parse_model_name
-from .text import normalize, stems
+from .text import normalize, stem, stems, words
 from .tuning import TUNING, IndexRecipe, QuestionTuning
 
 
@@ -315,22 +315,29 @@ def load_taxonomy(path: str | os.PathLike[str] | None = None) -> Taxonomy:
         raise CorpusError(f"{file}: " + "; ".join(details)) from None
 
 
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9-]*[A-Z]\b|\b[A-Z]{2,}\d*\b")
+
+
 class CueMatcher:
     """Finds taxonomy phrases in text after stemming, so 'enlarged' matches the cue 'enlarge'."""
 
     def __init__(self, taxonomy: Taxonomy, tuning: QuestionTuning = TUNING.question) -> None:
         self.columns = len(taxonomy.tasks)
         self._phrases: dict[tuple[str, ...], list[tuple[int, str, float, str]]] = {}
+        # An acronym is matched as written, not stemmed: 'SMILES' (a molecule notation) must not
+        # meet 'smiling', nor 'SLAM' meet 'slammed'. Such phrases are keyed by their plain words.
+        self._exact: dict[tuple[str, ...], list[tuple[int, str, float, str]]] = {}
         self._longest = 1
         for column, task in enumerate(taxonomy.tasks):
             for kind, phrases in (("cue", task.cues), ("keyword", task.keywords)):
                 for phrase in phrases:
-                    key = tuple(stems(phrase))
+                    exact = bool(_ACRONYM.search(phrase))
+                    key = tuple(words(phrase) if exact else stems(phrase))
                     if not key:
                         continue
                     # Longer phrases are more specific; technical keywords count a little less in lay text.
                     weight = (1.0 + tuning.phrase_length_bonus * (len(key) - 1)) * (1.0 if kind == "cue" else tuning.keyword_discount)
-                    self._phrases.setdefault(key, []).append((column, phrase, weight, kind))
+                    (self._exact if exact else self._phrases).setdefault(key, []).append((column, phrase, weight, kind))
                     self._longest = max(self._longest, len(key))
 
     def match(self, text: str, kinds: tuple[str, ...] = ("cue", "keyword")) -> list[tuple[int, str, float]]:
@@ -339,12 +346,14 @@ class CueMatcher:
         Lay cues belong to questions; a paper that says "zoom" is not therefore about enlarging
         images, so sources are matched on technical keywords only.
         """
-        tokens = stems(text)
+        raw = words(text)
+        tokens = [stem(w) for w in raw]
         found: list[tuple[int, str, float]] = []
         for start in range(len(tokens)):
             for length in range(1, min(self._longest, len(tokens) - start) + 1):
-                key = tuple(tokens[start : start + length])
-                for column, phrase, weight, kind in self._phrases.get(key, ()):
+                end = start + length
+                for column, phrase, weight, kind in (*self._phrases.get(tuple(tokens[start:end]), ()),
+                                                     *self._exact.get(tuple(raw[start:end]), ())):
                     if kind in kinds:
                         found.append((column, phrase, weight))
         return found

@@ -48,3 +48,15 @@ def test_every_tasks_input_and_output_reads_with_its_article():
         for phrase in (task.input, task.output, task.name):
             written = with_article(phrase).lower()
             assert not written.startswith(("a a ", "an a ", "a an ", "an an ", "a the ", "an the ", "a two ", "an one ")), written
+
+
+@pytest.mark.parametrize(("text", "cued"), [
+    ("My phone picked out the smiling photos of my child.", False),
+    ("The camera waits for a smile before it takes the picture.", False),
+    ("A chemistry app read the molecule's SMILES string.", True),
+    ("It read the smiles string of each compound.", True),
+])
+def test_an_acronym_cue_is_matched_as_written_not_stemmed(text, cued):
+    taxonomy = default_engine().taxonomy
+    found = {taxonomy.ids[column] for column, _, _ in taxonomy.matcher().match(text)}
+    assert ("molecular_property_prediction" in found) is cued
