@@ -196,16 +196,26 @@ def test_only_a_branch_may_name_the_tasks_it_serves():
         "card stable-diffusion-v1: stage 'decode' names tasks but is no branch"]
 
 
-def test_a_photo_retouched_from_a_written_request_is_the_image_to_image_mode_of_a_stable_diffusion_checkpoint():
-    result = answer_prompt(reference_prompt(
+@pytest.fixture(scope="module")
+def retouch_answer():
+    return answer_prompt(reference_prompt(
         "Please retouch this portrait of our new colleague with warm tones and soft lighting for the staff page.",
         [("SISR-HAN-3x", None, None), ("Txt2Img-StableDiffusionV1-Realisian", None, None)]))
-    assert verify(result).ok, verify(result).problems
-    assert result.task.task_ids[0] == "instruction_image_editing"
-    assert result.references[0].source.name == "Txt2Img-StableDiffusionV1-Realisian"
-    assert [r.role for r in result.references] == ["recommended model", "tangential"]
-    notes = [n.text for flow in result.workflow for n in flow.notes]
+
+
+def test_a_photo_retouched_from_a_written_request_is_the_image_to_image_mode_of_a_stable_diffusion_checkpoint(
+        retouch_answer):
+    assert verify(retouch_answer).ok, verify(retouch_answer).problems
+    assert retouch_answer.task.task_ids[0] == "instruction_image_editing"
+    assert retouch_answer.references[0].source.name == "Txt2Img-StableDiffusionV1-Realisian"
+    assert [r.role for r in retouch_answer.references] == ["recommended model", "tangential"]
+    notes = [n.text for flow in retouch_answer.workflow for n in flow.notes]
     assert any("the image-to-image branch applies" in n for n in notes), notes
+
+
+def test_part_one_explains_a_mode_by_the_stage_the_card_says_serves_the_task(retouch_answer):
+    first = retouch_answer.task.statements[0].text
+    assert first.startswith("How it does this: for image-to-image, the starting picture is encoded"), first
 
 
 @pytest.mark.parametrize(("question", "name", "supplied"), [

@@ -37,14 +37,16 @@ def label_quotes(hit: Hit) -> list[str]:
     return quotes
 
 
-def mechanism(hit: Hit, analysis: QuestionAnalysis, task_words: str = "") -> list[Statement]:
+def mechanism(hit: Hit, analysis: QuestionAnalysis, task_words: str = "", task_id: str | None = None) -> list[Statement]:
     """The "how?" in plain words: the card's mechanisms, the one that best meets the question and its
-    task first; else its gist, else the summary sentence that says what the model does."""
+    task first (led by the mode the card says serves the task, if any); else its gist, else the
+    summary sentence that says what the model does."""
     source = read(hit)
     card = source.card
     if card is not None and card.why_it_works:
         wanted = f"{analysis.question} {task_words}"
-        ordered = sorted(card.why_it_works, key=lambda s: -overlap(wanted, s))
+        served = [s.text for s in card.stages if s.branch and task_id in s.tasks][:1]
+        ordered = served + sorted(card.why_it_works, key=lambda s: -overlap(wanted, s))
         lead = ["How it does this: ", "Besides, "]
         return [Statement(text=f"{lead[min(i, 1)]}{_lower_first(text)}", sources=(hit.source.id,),
                           evidence=(evidence(hit, text),)) for i, text in enumerate(ordered[:2])]
