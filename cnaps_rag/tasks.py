@@ -319,7 +319,8 @@ _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9-]*[A-Z]\b|\b[A-Z]{2,}\d*\b")
 
 
 class CueMatcher:
-    """Finds taxonomy phrases in text after stemming, so 'enlarged' matches the cue 'enlarge'."""
+    """Finds taxonomy phrases in text after stemming, so 'enlarged' matches the cue 'enlarge';
+    a phrase with an acronym ('SMILES string') matches its words as written."""
 
     def __init__(self, taxonomy: Taxonomy, tuning: QuestionTuning = TUNING.question) -> None:
         self.columns = len(taxonomy.tasks)
