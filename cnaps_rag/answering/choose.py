@@ -122,10 +122,10 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
     analysis = ranking.analysis
     models = [h for h in hits if h.source.kind == "model"]
     fits = {h.source.id: fit(h, analysis, tuning) for h in models}
+    fitting = {h.source.id for h in models if asked and fits[h.source.id] >= tuning.question.asked_floor}
     # A model that fits the asked task leads unless its name says another scale than the question asks
     # for (a 3x checkpoint for "twice its size") and a fitting one does not.
-    best = max(models, key=lambda h: (bool(asked) and fits[h.source.id] >= tuning.question.asked_floor
-                                      and not _other_scale(h, analysis, taxonomy),
+    best = max(models, key=lambda h: (h.source.id in fitting and not _other_scale(h, analysis, taxonomy),
                                       fits[h.source.id] if asked else 0.0, h.source.id in relevant, h.score),
                default=None)
     if best is not None and fits[best.source.id] < tuning.answer.table_floor and best.source.id not in relevant:
@@ -148,9 +148,8 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
             continue
         known = bool(_tasks_of(hit))
         weak = fits[hit.source.id] < tuning.answer.tangential_ratio * fits.get(best.source.id, 0.0) if best else False
-        fitting = bool(asked) and fits[hit.source.id] >= tuning.question.asked_floor
         # Nothing says a model known by name only does something else: the recommender's choice stands.
-        if (hit is best or fitting or (hit.source.id in relevant and not (known and weak))
+        if (hit is best or hit.source.id in fitting or (hit.source.id in relevant and not (known and weak))
                 or (best is not None and hit.source.id in nameless)):
             roles[hit.source.id] = "recommended model"
         else:
