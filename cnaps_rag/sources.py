@@ -118,6 +118,10 @@ class Card(BaseModel):
         narrowed = [t for v in self.variants_in(name) for t in v.tasks]
         return tuple(dict.fromkeys(narrowed)) or self.tasks
 
+    def branches_serving(self, task_id: str | None) -> tuple[Stage, ...]:
+        """The branch stages (alternative modes) the card says serve ``task_id``, in card order."""
+        return tuple(s for s in self.stages if s.branch and task_id in s.tasks)
+
     def stage_parents(self, position: int) -> tuple[str, ...]:
         """Ids of what feeds stage ``position``: its ``after``, else the stage before it, else 'input'."""
         stage = self.stages[position]

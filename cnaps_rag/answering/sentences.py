@@ -45,7 +45,7 @@ def mechanism(hit: Hit, analysis: QuestionAnalysis, task_words: str = "", task_i
     card = source.card
     if card is not None and card.why_it_works:
         wanted = f"{analysis.question} {task_words}"
-        served = [s.text for s in card.stages if s.branch and task_id in s.tasks][:1]
+        served = [s.text for s in card.branches_serving(task_id)][:1]
         ordered = served + sorted(card.why_it_works, key=lambda s: -overlap(wanted, s))
         lead = ["How it does this: ", "Besides, "]
         return [Statement(text=f"{lead[min(i, 1)]}{_lower_first(text)}", sources=(hit.source.id,),

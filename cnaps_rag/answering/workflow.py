@@ -115,7 +115,7 @@ def _mode_note(source: Source, info, card: Source | None, taxonomy: Taxonomy, ta
     if len(branches) < 2 or task_id is None:
         return None
     task = taxonomy.get(task_id)
-    served = [s.branch for s in info.stages if s.branch and task_id in s.tasks]
+    served = [s.branch for s in info.branches_serving(task_id)]
     if served:  # the card says which mode serves the task
         scored = served
     else:  # else the mode whose name shares the task's words, when exactly one does
