@@ -78,17 +78,18 @@ def task_statements(plan: Plan, analysis: QuestionAnalysis, taxonomy: Taxonomy) 
             text=f"Your question asks for {task.name} ({task.group}); {relation}.",
             sources=(hit.source.id,), evidence=tuple(evidence(hit, q) for q in quotes), terms=terms))
         return out
+    opening = f"The task here is {task.name}, one of the {task.group} tasks"
     if task_id in hit.labels:
-        text = f"The task here is {task.name}, one of the {task.group} tasks, and it is what {name} is built for."
+        text = f"{opening}, and it is what {name} is built for."
     elif task_id in family_tasks(hit):
         family = read(hit).card
         own = [taxonomy.get(t).name for t in hit.labels]
         family_name = family.title if family and family.title else name
-        text = f"The task here is {task.name}, one of the {task.group} tasks; the model family of {name} ({family_name}) is built for it"
+        text = f"{opening}; the model family of {name} ({family_name}) is built for it"
         text += f", and {name} itself is its {join_names(own)} model." if own else "."
         terms += tuple(taxonomy.get(t).name for t in hit.labels)
     else:
-        text = f"The task here is {task.name}, one of the {task.group} tasks, and {name} is the listed model for it."
+        text = f"{opening}, and {name} is the listed model for it."
     out.append(Statement(text=text, sources=(hit.source.id,), evidence=tuple(evidence(hit, q) for q in quotes),
                          terms=terms))
     for other, other_task in plan.seconds:
