@@ -209,6 +209,23 @@ def test_a_direction_is_read_only_where_a_connective_governs_the_second_data_wor
     assert question_direction(question, modality_words(question, taxonomy)) == direction
 
 
+@pytest.mark.parametrize("words", ["portrait", "headshots", "screenshot", "interior shots"])
+def test_a_portrait_a_headshot_a_screenshot_or_shots_name_image_data(words):
+    from cnaps_rag.question import modality_words
+
+    taxonomy = default_engine().taxonomy
+    assert [kind for *_, kind in modality_words(f"Here is my {words} from last week.", taxonomy)] == ["image"]
+
+
+def test_a_question_that_names_its_picture_only_as_a_portrait_is_answered_by_the_listed_image_model():
+    # No task cue and no example it reads like: that it is about image data is what keeps it in scope.
+    result = answer_prompt(prompt("I asked for a dual-tone portrait, half gold and half teal, and the two halves matched "
+                                  "perfectly. How?", [("Txt2Img-StableDiffusionV1-GhostMix", None, None),
+                                                      ("Denoise-SwinIR-Noise25", None, None)]))
+    assert not result.abstained and verify(result).ok, verify(result).problems
+    assert result.references[0].source.name == "Txt2Img-StableDiffusionV1-GhostMix"
+
+
 def test_listed_variants_of_one_model_and_no_hint_which_leave_the_choice_open():
     result = answer_prompt(prompt("My photo came out blurry. Please make it sharp again.",
                                   [("Deblur-MSSNet-GoPro", None, None), ("Deblur-MSSNet-RealBlurJ", None, None)]))
