@@ -123,13 +123,18 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
     models = [h for h in hits if h.source.kind == "model"]
     fits = {h.source.id: fit(h, analysis, tuning) for h in models}
     fitting = {h.source.id for h in models if asked and fits[h.source.id] >= tuning.question.asked_floor}
-    # A model that fits the asked task leads unless its name says another scale than the question asks
-    # for (a 3x checkpoint for "twice its size") and a fitting one does not.
-    best = max(models, key=lambda h: (h.source.id in fitting and not _other_scale(h, analysis, taxonomy),
-                                      fits[h.source.id] if asked else 0.0, h.source.id in relevant, h.score),
+    # A model whose task is not plausible for the question (below the table floor) and that is not close to
+    # it is no subject, nor is one fitting far worse than another (below the tangential share). A model that
+    # fits the asked task leads unless its name says another scale than the question asks for (a 3x
+    # checkpoint for "twice its size") and a fitting one does not. Below the asked floor a fit is no
+    # evidence of what the question asks, so when no model fits, relevance and the ranking's score choose.
+    plausible = [h for h in models if fits[h.source.id] >= tuning.answer.table_floor or h.source.id in relevant]
+    top_fit = max((fits[h.source.id] for h in plausible), default=0.0)
+    plausible = [h for h in plausible if fits[h.source.id] >= tuning.answer.tangential_ratio * top_fit
+                 or h.source.id in relevant]
+    best = max(plausible, key=lambda h: (h.source.id in fitting and not _other_scale(h, analysis, taxonomy),
+                                         fits[h.source.id] if fitting else 0.0, h.source.id in relevant, h.score),
                default=None)
-    if best is not None and fits[best.source.id] < tuning.answer.table_floor and best.source.id not in relevant:
-        best = None  # no listed model's task is plausible for the question, and none is close to it
     unknown = [h for h in models if not described(h)]
     nameless = {h.source.id for h in unknown}
     likeliest = reads_like_a_task(analysis, tuning.scope) or named_task(analysis)
