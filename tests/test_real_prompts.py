@@ -146,6 +146,18 @@ def test_a_model_known_by_name_only_is_the_subject_of_a_task_no_described_listed
     assert "the sources do not say whether FoldNet-Proto" in result.task.statements[0].text
 
 
+def test_a_model_known_by_name_only_is_the_subject_of_an_asked_task_the_question_does_not_read_exactly_like():
+    # Molecular property prediction is the likeliest task above the asked floor, though the question reads like
+    # its examples at less than the calibrated 0.5 and names it in none of its cue words; Llama 2 does not do it.
+    result = answer_prompt(prompt("A lab mate says a trained network now stands in for slow physics calculations of how "
+                                  "atoms push on each other in a crystal. What does it do?",
+                                  [("ForceNet-Proto", None, None), ("meta-llama/Llama-2-7b-hf", None, None)]))
+    assert not result.abstained and verify(result).ok, verify(result).problems
+    assert [(r.source.name, r.role) for r in result.references][:2] == [
+        ("ForceNet-Proto", "recommended model"), ("meta-llama/Llama-2-7b-hf", "tangential")]
+    assert "the sources do not say whether ForceNet-Proto" in result.task.statements[0].text
+
+
 @pytest.mark.parametrize("models", [
     [("TableChat-Proto", None, None), ("openai/whisper-small", None, None)],
     [("openai/whisper-small", None, None), ("TableChat-Proto", None, None)],

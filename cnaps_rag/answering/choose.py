@@ -137,11 +137,12 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
                default=None)
     unknown = [h for h in models if not described(h)]
     nameless = {h.source.id for h in unknown}
-    likeliest = reads_like_a_task(analysis, tuning.scope) or named_task(analysis)
+    likeliest = reads_like_a_task(analysis, tuning.scope) or named_task(analysis) or (asked[0] if asked else None)
     if unknown and likeliest is not None and (best is None or fits[best.source.id] < tuning.answer.tangential_ratio
                                               * float(analysis.probabilities[analysis.task_ids.index(likeliest)])):
-        # The recommender listed a model that nothing here describes, for a question plainly about a
-        # task that no described model does: nothing says it is tangential, so it is the subject.
+        # The recommender listed a model that nothing here describes, for a question that asks for a task
+        # (reads like its examples, names it, or gives it the asked floor) that no described model does:
+        # nothing says it is tangential, so it is the subject.
         best = unknown[0]
     elif unknown and best is not None and best.source.id not in relevant and fits[best.source.id] < tuning.question.asked_floor:
         # Nor does a described model the question does not ask for become the subject over it.
