@@ -340,3 +340,13 @@ def test_a_listed_model_whose_name_fixes_another_scale_does_not_lead_one_that_ca
     recommended = [r.source.name for r in result.references if r.role == "recommended model"]
     assert recommended[0] == "SISR-Any-LTE-SwinIR", recommended
     assert verify(result).ok
+
+
+@pytest.mark.parametrize("question", [
+    "I asked for a quiet harbour at dusk with fishing boats, and even the ropes looked real. How does it get small things right?",
+    "I requested an old library full of candles and the shelves came out so detailed. What lets AI keep that much detail?",
+])
+def test_a_picture_asked_for_in_words_is_a_typed_prompt_even_without_quotes(question):
+    result = answer_prompt(prompt(question, [("SISR-HAN-3x", None, None), ("Txt2Img-StableDiffusionV1-4", None, None)]))
+    assert result.references[0].source.name == "Txt2Img-StableDiffusionV1-4"
+    assert result.task.task_ids[0] == "text_to_image" and verify(result).ok
