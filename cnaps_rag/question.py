@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from .tasks import Taxonomy
 from .tuning import TUNING, QuestionTuning
 
-# "I typed “a castle at dusk”": a quoted phrase handed to the AI means the input is text.
+# "I typed “a castle at dusk”", "I asked for a neon cityscape": a phrase handed to the AI means the input is text.
 _TYPED_INPUT = re.compile(
     r"\b(?:typed|typing|type|wrote|write|writing|entered|enter|asked for|requested|prompted|put in|gave it|input|used the prompt)"
     r"\b[^\"“‘'.?!]{0,25}[\"“‘]"

@@ -130,10 +130,10 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
     # evidence of what the question asks, so when no model fits, relevance and the ranking's score choose.
     plausible = [h for h in models if fits[h.source.id] >= tuning.answer.table_floor or h.source.id in relevant]
     top_fit = max((fits[h.source.id] for h in plausible), default=0.0)
-    plausible = [h for h in plausible if fits[h.source.id] >= tuning.answer.tangential_ratio * top_fit
-                 or h.source.id in relevant]
-    best = max(plausible, key=lambda h: (h.source.id in fitting and not _other_scale(h, analysis, taxonomy),
-                                         fits[h.source.id] if fitting else 0.0, h.source.id in relevant, h.score),
+    contenders = [h for h in plausible if fits[h.source.id] >= tuning.answer.tangential_ratio * top_fit
+                  or h.source.id in relevant]
+    best = max(contenders, key=lambda h: (h.source.id in fitting and not _other_scale(h, analysis, taxonomy),
+                                          fits[h.source.id] if fitting else 0.0, h.source.id in relevant, h.score),
                default=None)
     unknown = [h for h in models if not described(h)]
     nameless = {h.source.id for h in unknown}
