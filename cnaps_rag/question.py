@@ -15,12 +15,10 @@ from pydantic import BaseModel, ConfigDict
 from .tasks import Taxonomy
 from .tuning import TUNING, QuestionTuning
 
-# "I typed “a castle at dusk”", "I asked for a neon cityscape": a phrase handed to the AI means the input is text.
-_TYPED_INPUT = re.compile(
+# "I typed “a castle at dusk”": a quoted phrase handed to the AI means the input is text.
+_QUOTED_INPUT = re.compile(
     r"\b(?:typed|typing|type|wrote|write|writing|entered|enter|asked for|requested|prompted|put in|gave it|input|used the prompt)"
-    r"\b[^\"“‘'.?!]{0,25}[\"“‘]"
-    # "I asked for a neon cityscape": what the user asked the AI for, in words, is a request it was given.
-    r"|\b(?:asked (?:it |the ai |an ai )?for|requested)\s+(?:a|an)\b",
+    r"\b[^\"“‘'.?!]{0,25}[\"“‘]",
     re.IGNORECASE,
 )
 
@@ -113,7 +111,7 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     """Score every task for ``question`` from its cue phrases and its embedding similarity to each task."""
     similarities = taxonomy.task_similarity(task_vectors @ question_vector, tuning.example_neighbours)
     matcher = taxonomy.matcher(tuning)
-    text_input = bool(_TYPED_INPUT.search(question))
+    text_input = bool(_QUOTED_INPUT.search(question))
     # A typed prompt's own words are content ("a grainy photo at night"), so cues and data kinds are
     # read from the rest of the question.
     own_words = _QUOTED_SPAN.sub(" ", question) if text_input else question

@@ -343,10 +343,11 @@ def test_a_listed_model_whose_name_fixes_another_scale_does_not_lead_one_that_ca
 
 
 @pytest.mark.parametrize("question", [
-    "I asked for a quiet harbour at dusk with fishing boats, and even the ropes looked real. How does it get small things right?",
-    "I requested an old library full of candles and the shelves came out so detailed. What lets AI keep that much detail?",
+    "I asked for a refund but the shop refused. What can I do?",
+    "I requested a table by the window at the restaurant and they ignored it. Is that normal?",
 ])
-def test_a_picture_asked_for_in_words_is_a_typed_prompt_even_without_quotes(question):
-    result = answer_prompt(prompt(question, [("SISR-HAN-3x", None, None), ("Txt2Img-StableDiffusionV1-4", None, None)]))
-    assert result.references[0].source.name == "Txt2Img-StableDiffusionV1-4"
-    assert result.task.task_ids[0] == "text_to_image" and verify(result).ok
+def test_an_everyday_request_for_a_thing_is_no_typed_prompt_and_the_answer_abstains(question):
+    # "Asked for a" without quotes is no typed prompt: read as one (7903928, reverted) it made these text-to-speech.
+    result = answer_prompt(prompt(question, [("Txt2Img-StableDiffusionV1-4", None, None),
+                                             ("Txt2Voice-HuggingFace-suno-bark", None, None)]))
+    assert result.abstained and verify(result).ok
