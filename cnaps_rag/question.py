@@ -100,6 +100,10 @@ class QuestionAnalysis(BaseModel):
         order = np.argsort(self.probabilities)[::-1][:k]
         return [(self.task_ids[i], float(self.probabilities[i])) for i in order]
 
+    def asks_for_scale(self, scale: float | None) -> bool:
+        """True when the question asks for an enlargement factor and ``scale`` (from a model's name) is it."""
+        return self.scale is not None and scale is not None and abs(self.scale - scale) < 1e-6
+
     @property
     def has_cues(self) -> bool:
         """True when the question speaks in task terms: a taxonomy phrase, an enlargement factor or a quoted prompt."""

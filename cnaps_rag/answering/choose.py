@@ -179,7 +179,7 @@ def _other_scale(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy) -> bo
     if analysis.scale is None:
         return False
     scale = taxonomy.parse_name(hit.source.name).scale
-    return scale is not None and scale != analysis.scale
+    return scale is not None and not analysis.asks_for_scale(scale)
 
 
 def named_task(analysis: QuestionAnalysis) -> str | None:

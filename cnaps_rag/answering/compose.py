@@ -88,8 +88,7 @@ class Responder:
         statements: list[Statement] = []
         if decided.primary is not None:
             task = self.taxonomy.get(decided.primary_task) if decided.primary_task else None
-            statements += mechanism(decided.primary, analysis, f"{task.name} {' '.join(task.cues)}" if task else "",
-                                    decided.primary_task)
+            statements += mechanism(decided.primary, analysis, task)
         statements += task_statements(decided, analysis, self.taxonomy)
         statements = context.keep(statements, dropped)
         if not statements:

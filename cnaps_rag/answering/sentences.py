@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..question import QuestionAnalysis
 from ..ranking import Hit
 from ..sources import Source
-from ..tasks import Taxonomy
+from ..tasks import Task, Taxonomy
 from ..text import stems, with_article
 from ..tuning import TUNING
 from . import phrases
@@ -37,15 +37,15 @@ def label_quotes(hit: Hit) -> list[str]:
     return quotes
 
 
-def mechanism(hit: Hit, analysis: QuestionAnalysis, task_words: str = "", task_id: str | None = None) -> list[Statement]:
+def mechanism(hit: Hit, analysis: QuestionAnalysis, task: Task | None = None) -> list[Statement]:
     """The "how?" in plain words: the card's mechanisms, the one that best meets the question and its
     task first (led by the mode the card says serves the task, if any); else its gist, else the
     summary sentence that says what the model does."""
     source = read(hit)
     card = source.card
     if card is not None and card.why_it_works:
-        wanted = f"{analysis.question} {task_words}"
-        served = [s.text for s in card.branches_serving(task_id)][:1]
+        wanted = f"{analysis.question} {task.name} {' '.join(task.cues)}" if task else analysis.question
+        served = [s.text for s in card.branches_serving(task.id if task else None)][:1]
         ordered = served + sorted(card.why_it_works, key=lambda s: -overlap(wanted, s))
         lead = ["How it does this: ", "Besides, "]
         return [Statement(text=f"{lead[min(i, 1)]}{_lower_first(text)}", sources=(hit.source.id,),
@@ -161,7 +161,7 @@ def variant_reason(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy) -> 
     if hit.variant <= 0 or not name.follows_convention:
         return None
     reasons, quotes = [], []
-    if analysis.scale is not None and name.scale is not None and abs(analysis.scale - name.scale) < 1e-6:
+    if analysis.asks_for_scale(name.scale):
         token = next(t for t, meaning in name.settings() if meaning.startswith("scale"))
         reasons.append(f"you asked for {analysis.scale_text} and its name's {token} setting is that scale")
         quotes.append(analysis.scale_text)
