@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from conftest import ARXIV_100, CATALOG_159, needs_dataset, reference_prompt
+from conftest import ARXIV_100, CATALOG_159, DATA, QUERY1, needs_dataset, reference_prompt
 
 from cnaps_rag import answer, answer_prompt, default_engine, retrieve, verify
 
@@ -156,6 +158,54 @@ def test_a_model_known_by_name_only_is_the_subject_of_an_asked_task_the_question
     assert [(r.source.name, r.role) for r in result.references][:2] == [
         ("ForceNet-Proto", "recommended model"), ("meta-llama/Llama-2-7b-hf", "tangential")]
     assert "the sources do not say whether ForceNet-Proto" in result.task.statements[0].text
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_a_relevant_model_of_a_sibling_task_keeps_the_subject_beside_a_model_known_by_name_only(first):
+    # The question reads most like JPEG repair (0.66), which HAN does not do, but the ranking finds the 4x
+    # enlarger about it: the question is likelier misread than the recommender wrong, so DiffDock, which
+    # nothing describes, does not become the subject.
+    models = [("SISR-HAN-4x", None, None), ("DiffDock", "https://arxiv.org/abs/2210.01776", None)]
+    result = answer_prompt(prompt("The photo of my receipt was saved so many times it was covered in compression "
+                                  "blocks. After I enlarged it, the text was clean. What does the AI use to rebuild it?",
+                                  models if first else models[::-1]))
+    assert not result.abstained and verify(result).ok, verify(result).problems
+    assert result.references[0].source.name == "SISR-HAN-4x" and result.references[0].role == "recommended model"
+
+
+NAME_ONLY = json.loads((DATA / "name_only_models.json").read_text(encoding="utf-8"))["models"]
+# Share of the Query1 questions answered about their own model when it is listed beside one of NAME_ONLY:
+# 0.835 now, 0.741 when a described model yielded to any model known by name only once it fitted less than a
+# quarter of the question's likeliest task. The misses left are mostly questions about another task than their
+# target's (a segmentation question about a super-resolution model), where the unknown model may well be right.
+NAME_ONLY_FLOOR = 0.8
+
+
+@pytest.mark.slow
+@needs_dataset
+def test_beside_a_model_known_by_name_only_most_questions_stay_with_the_model_they_are_about():
+    catalog = {m["Model Unique Name"]: m for m in json.loads(CATALOG_159.read_text(encoding="utf-8"))}
+    queries = [q for q in json.loads(QUERY1.read_text(encoding="utf-8"))
+               if q.get("Model Unique Name") in catalog and q.get("Query1")]
+    right = 0
+    for number, query in enumerate(queries):
+        target = catalog[query["Model Unique Name"]]
+        models = [(target["Model Unique Name"], target["Paper"], target["Github"]), NAME_ONLY[number % len(NAME_ONLY)]]
+        result = answer_prompt(reference_prompt(query["Query1"], models if number % 2 else models[::-1]))
+        first = next((r.source.name for r in result.references if r.role == "recommended model"), None)
+        right += not result.abstained and first == target["Model Unique Name"]
+    assert right / len(queries) >= NAME_ONLY_FLOOR, f"{right} of {len(queries)}"
+
+
+def test_a_model_that_runs_the_asked_task_backwards_yields_the_subject_to_a_model_known_by_name_only():
+    # Whisper is about speech, so the ranking finds it relevant, but it turns speech into text and the
+    # question asks for text turned into speech.
+    result = answer_prompt(prompt("Someone made an audiobook read aloud in their late father's voice from a few of his "
+                                  "old voice recordings. How does it speak new text in his voice?",
+                                  [("openai/whisper-small", None, None), ("VoiceCraft-Proto", None, None)]))
+    assert not result.abstained and verify(result).ok, verify(result).problems
+    assert result.references[0].source.name == "VoiceCraft-Proto"
+    assert result.task.task_ids == ("text_to_speech",)
 
 
 @pytest.mark.parametrize("models", [

@@ -138,8 +138,8 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
     unknown = [h for h in models if not described(h)]
     nameless = {h.source.id for h in unknown}
     likeliest = reads_like_a_task(analysis, tuning.scope) or named_task(analysis) or (asked[0] if asked else None)
-    if unknown and likeliest is not None and (best is None or fits[best.source.id] < tuning.answer.tangential_ratio
-                                              * float(analysis.probabilities[analysis.task_ids.index(likeliest)])):
+    if unknown and likeliest is not None and (best is None or _does_something_else(
+            best, likeliest, fits[best.source.id], best.source.id in relevant, analysis, taxonomy, tuning)):
         # The recommender listed a model that nothing here describes, for a question that asks for a task
         # (reads like its examples, names it, or gives it the asked floor) that no described model does:
         # nothing says it is tangential, so it is the subject.
@@ -180,6 +180,28 @@ def _other_scale(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy) -> bo
         return False
     scale = taxonomy.parse_name(hit.source.name).scale
     return scale is not None and not analysis.asks_for_scale(scale)
+
+
+def _does_something_else(hit: Hit, task_id: str, fit: float, relevant: bool, analysis: QuestionAnalysis,
+                         taxonomy: Taxonomy, tuning: Tuning) -> bool:
+    """True when a described model plainly does not do the asked task, so that a listed model known by name only
+    is the likelier subject: it fits far less than the task's probability (below the tangential share), and
+    either the ranking does not find it about the question or it runs the task backwards (speech recognition
+    for a text-to-speech question). A relevant model of a sibling task (deblurring for a grainy photo) keeps the
+    subject: the question is likelier misread than the recommender wrong."""
+    probability = float(analysis.probabilities[analysis.task_ids.index(task_id)])
+    if fit >= tuning.answer.tangential_ratio * probability:
+        return False
+    return not relevant or _runs_backwards(hit, task_id, taxonomy)
+
+
+def _runs_backwards(hit: Hit, task_id: str, taxonomy: Taxonomy) -> bool:
+    """True when one of the model's tasks takes what ``task_id`` gives and gives what it takes, in another kind
+    of data (text from speech for text-to-speech, a caption from a picture for text-to-image)."""
+    asked = taxonomy.get(task_id)
+    return any(own.modality_out != asked.modality_out and own.modality_out in asked.inputs
+               and asked.modality_out in own.inputs
+               for own in (taxonomy.get(t) for t in _tasks_of(hit) if t in taxonomy.ids))
 
 
 def named_task(analysis: QuestionAnalysis) -> str | None:
