@@ -40,6 +40,11 @@ def modality_words(question: str, taxonomy: Taxonomy) -> list[tuple[int, int, st
     return sorted(words)
 
 
+def names_a_machine(question: str, taxonomy: Taxonomy) -> bool:
+    """True when the question names the kind of machine it is about ("the app", "an AI tool")."""
+    return any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", question, re.IGNORECASE) for word in taxonomy.machines)
+
+
 def question_direction(question: str, words: list[tuple[int, int, str]]) -> tuple[str, str] | None:
     """(input modality, output modality) when the question says it turns one into another, else None.
 
@@ -94,6 +99,7 @@ class QuestionAnalysis(BaseModel):
     text_input: bool = False
     direction: tuple[str, str] | None = None
     modalities: tuple[str, ...] = ()
+    names_a_machine: bool = False  # it says "AI", "app", "tool"... (``Taxonomy.machines``)
 
     def top(self, k: int = 3) -> list[tuple[str, float]]:
         """The k most probable tasks with their probabilities."""
@@ -160,4 +166,5 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
         text_input=text_input,
         direction=direction,
         modalities=modalities,
+        names_a_machine=names_a_machine(question, taxonomy),
     )

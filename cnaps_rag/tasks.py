@@ -100,6 +100,9 @@ class Taxonomy(BaseModel):
     intensity: dict[str, tuple[str, ...]] = {}
     umbrella_labels: dict[str, tuple[str, ...]] = {}
     modalities: dict[str, tuple[str, ...]] = {}
+    # Words for the machine a question may be about ("AI", "app", "tool"): with a data word, what tells a
+    # question about what an AI did from an everyday request that happens to contain a cue word.
+    machines: tuple[str, ...] = ()
     tasks: tuple[Task, ...] = Field(min_length=1)
 
     @model_validator(mode="after")

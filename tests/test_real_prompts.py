@@ -213,9 +213,10 @@ def test_a_model_that_runs_the_asked_task_backwards_yields_the_subject_to_a_mode
     [("openai/whisper-small", None, None), ("TableChat-Proto", None, None)],
 ])
 def test_a_question_that_names_its_task_in_the_tasks_own_words_makes_the_model_known_by_name_only_its_subject(models):
-    # It reads like the table-question examples at less than the calibrated 0.5, but "a table of" names the task.
-    result = answer_prompt(prompt("Our club secretary keeps the fixtures in a table of dates and venues; a helper answered "
-                                  "which away game is furthest from home. How did it read that off?", models))
+    # It reads like the table-question examples at less than the calibrated 0.5, but "a table of" names the task
+    # and "the club app" says a machine did it (a cue word alone also fits "I requested a table by the window").
+    result = answer_prompt(prompt("Our club secretary keeps the fixtures in a table of dates and venues; the club app "
+                                  "answered which away game is furthest from home. How did it read that off?", models))
     assert not result.abstained and verify(result).ok, verify(result).problems
     assert result.references[0].source.name == "TableChat-Proto" and result.references[0].role == "recommended model"
     assert result.task.task_ids == ("table_question_answering",)
@@ -401,3 +402,20 @@ def test_an_everyday_request_for_a_thing_is_no_typed_prompt_and_the_answer_absta
     result = answer_prompt(prompt(question, [("Txt2Img-StableDiffusionV1-4", None, None),
                                              ("Txt2Voice-HuggingFace-suno-bark", None, None)]))
     assert result.abstained and verify(result).ok
+
+
+@pytest.mark.parametrize("listed", [
+    [("Txt2Img-StableDiffusionV1-5", None, None), ("yandex/TabM", None, None)],
+    pytest.param([("DiffDock", "https://arxiv.org/abs/2210.01776", None)], marks=pytest.mark.slow),
+    pytest.param([("DiffDock", None, None), ("facebook/bart-large-cnn", None, None)], marks=pytest.mark.slow),
+    pytest.param([("SISR-SwinIR-Real-4x", None, None), ("Deblur-MSSNet-GoPro", None, None)], marks=pytest.mark.slow),
+    pytest.param([("Txt2Voice-HuggingFace-suno-bark", None, None), ("openai/whisper-small", None, None)],
+                 marks=pytest.mark.slow),
+], ids=["sd-and-name-only", "name-only-alone", "name-only-and-bart", "swinir-and-mssnet", "bark-and-whisper"])
+def test_everyday_requests_abstain_whatever_models_are_listed(listed, scope_data):
+    # They hold cue words ("filter", "fog", "night", "change the") that give a task the asked floor, but they name
+    # no data and no machine and read like no task's examples: before, 111 of 600 such prompts beside two CNAPS
+    # models, and 86 of 450 beside a model known by name only, were answered.
+    everyday = scope_data["out_of_scope"]["everyday"]
+    answered = [q for q in everyday if not answer_prompt(prompt(q, listed)).abstained]
+    assert answered == []

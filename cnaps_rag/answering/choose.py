@@ -96,6 +96,10 @@ def plan(ranking: Ranking, hits: Sequence[Hit], listed: dict[str, ListedAs] | No
             result.roles[hit.source.id] = ("recommended model" if hit.source.kind == "model" else
                                            "supporting paper" if hit.source.id in relevant else "tangential")
     else:
+        if not can_ask_about_ai(analysis, tuning):
+            # An everyday request may hold a cue word ("change the oil", "the cabin air filter") that gives a task
+            # the asked floor, but without data, a machine or an example it resembles it asks for no task.
+            asked = []
         result = _plan_listed(ranking, list(hits), listed, relevant, asked, taxonomy, tuning)
     if not result.in_scope:
         return result
@@ -137,7 +141,8 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
                default=None)
     unknown = [h for h in models if not described(h)]
     nameless = {h.source.id for h in unknown}
-    likeliest = reads_like_a_task(analysis, tuning.scope) or named_task(analysis) or (asked[0] if asked else None)
+    likeliest = (reads_like_a_task(analysis, tuning.scope) or named_task(analysis) or (asked[0] if asked else None)
+                 if can_ask_about_ai(analysis, tuning) else None)
     if unknown and likeliest is not None and (best is None or _does_something_else(
             best, likeliest, fits[best.source.id], best.source.id in relevant, analysis, taxonomy, tuning)):
         # The recommender listed a model that nothing here describes, for a question that asks for a task
@@ -202,6 +207,13 @@ def _runs_backwards(hit: Hit, task_id: str, taxonomy: Taxonomy) -> bool:
     return any(own.modality_out != asked.modality_out and own.modality_out in asked.inputs
                and asked.modality_out in own.inputs
                for own in (taxonomy.get(t) for t in _tasks_of(hit) if t in taxonomy.ids))
+
+
+def can_ask_about_ai(analysis: QuestionAnalysis, tuning: Tuning = TUNING) -> bool:
+    """True when the question can be about what an AI did: it names data ("photo", "voice memo") or a machine
+    ("the app", "AI"), or it reads like a task's example questions. An everyday request does none of these,
+    even when it holds a task's cue word ("How do I change a car's cabin air filter?")."""
+    return bool(analysis.modalities) or analysis.names_a_machine or reads_like_a_task(analysis, tuning.scope) is not None
 
 
 def named_task(analysis: QuestionAnalysis) -> str | None:
