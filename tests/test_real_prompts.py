@@ -175,8 +175,9 @@ def test_a_relevant_model_of_a_sibling_task_keeps_the_subject_beside_a_model_kno
 
 NAME_ONLY = json.loads((DATA / "name_only_models.json").read_text(encoding="utf-8"))["models"]
 # Share of the Query1 questions answered about their own model when it is listed beside one of NAME_ONLY:
-# 0.835 now, 0.741 when a described model yielded to any model known by name only once it fitted less than a
-# quarter of the question's likeliest task. The misses left are mostly questions about another task than their
+# 0.854 now; 0.835 before a weakly fitting described model kept the subject for a question that asks for a task
+# (instead of abstaining); 0.741 when a described model yielded to any model known by name only once it fitted
+# less than a quarter of the question's likeliest task. The misses left are mostly questions about another task than their
 # target's (a segmentation question about a super-resolution model), where the unknown model may well be right.
 NAME_ONLY_FLOOR = 0.8
 
@@ -195,6 +196,20 @@ def test_beside_a_model_known_by_name_only_most_questions_stay_with_the_model_th
         first = next((r.source.name for r in result.references if r.role == "recommended model"), None)
         right += not result.abstained and first == target["Model Unique Name"]
     assert right / len(queries) >= NAME_ONLY_FLOOR, f"{right} of {len(queries)}"
+
+
+@pytest.mark.parametrize(("question", "model"), [
+    ("Before I share this image in the family group chat, can you check whether anything in it might upset people?",
+     "Classification-HuggingFace-falconsai-nsfw_image_detection"),
+    ("I want to put this photo on our noticeboard. Tell me roughly what kind of scene it is.",
+     "Classification-HuggingFace-microsoft-resnet-50"),
+])
+def test_a_weakly_read_request_is_answered_by_the_described_model_beside_a_model_known_by_name_only(question, model):
+    # The likeliest task is read at about 0.1 (facial expressions, a caption); the classifier fits it no worse
+    # than a quarter of that, so nothing says it does something else, and the request does not abstain.
+    result = answer_prompt(prompt(question, [(model, None, None), ("DiffDock", "https://arxiv.org/abs/2210.01776", None)]))
+    assert not result.abstained and verify(result).ok, verify(result).problems
+    assert result.references[0].source.name == model and result.references[0].role == "recommended model"
 
 
 def test_a_model_that_runs_the_asked_task_backwards_yields_the_subject_to_a_model_known_by_name_only():

@@ -149,8 +149,11 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
         # (reads like its examples, names it, or gives it the asked floor) that no described model does:
         # nothing says it is tangential, so it is the subject.
         best = unknown[0]
-    elif unknown and best is not None and best.source.id not in relevant and fits[best.source.id] < tuning.question.asked_floor:
-        # Nor does a described model the question does not ask for become the subject over it.
+    elif (unknown and best is not None and likeliest is None and best.source.id not in relevant
+          and fits[best.source.id] < tuning.question.asked_floor):
+        # Nor does a described model the question does not ask for become the subject over it when the question
+        # asks for no task; when it asks for one that the described model does not plainly not do, that model
+        # is still the likelier subject.
         best = None
     roles: dict[str, Role] = {}
     for hit in hits:
