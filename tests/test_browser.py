@@ -79,6 +79,18 @@ def test_the_reference_prompt_shows_swinir_first_with_its_flowchart_drawn_and_no
     assert not page.errors
 
 
+def test_a_flowchart_label_with_parentheses_is_drawn_with_them(page):
+    from conftest import reference_prompt
+
+    _answer_prompt(page, reference_prompt(
+        "I typed 'a chair shaped like an avocado' and got a little spinning object for my game. How?",
+        [("openai/shap-e", "https://arxiv.org/abs/2305.02463", "https://github.com/openai/shap-e")]))
+    diagram = page.locator("#answer .diagram svg")
+    diagram.first.wait_for(timeout=30_000)
+    assert "an object (text model)" in diagram.first.text_content()
+    assert not page.errors
+
+
 def test_a_sentence_shows_what_it_rests_on_when_hovered(page, seed_text):
     _answer_prompt(page, seed_text)
     sentence = page.locator("#answer ol li .stmt").first

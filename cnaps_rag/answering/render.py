@@ -107,7 +107,9 @@ def _listed(role: str, listed_as: str) -> str:
 
 
 def _mermaid_label(text: str) -> str:
-    return re.sub(r"[\[\]{}()<>\"|#;`\\]", " ", text).replace("\n", " ").strip()
+    """Text safe inside a quoted Mermaid label: parentheses stay (quotes protect them), characters that end
+    the label or start markup or an entity become spaces, and runs of spaces close up."""
+    return re.sub(r"\s+", " ", re.sub(r"[\[\]{}<>\"|#;`\\]", " ", text)).strip()
 
 
 def _view(answer: "Answer", fmt: str) -> dict[str, object]:
