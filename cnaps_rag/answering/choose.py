@@ -146,8 +146,8 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
     if unknown and likeliest is not None and (best is None or _does_something_else(
             best, likeliest, fits[best.source.id], best.source.id in relevant, analysis, taxonomy, tuning)):
         # The recommender listed a model that nothing here describes, for a question that asks for a task
-        # (reads like its examples, names it, or gives it the asked floor) that no described model does:
-        # nothing says it is tangential, so it is the subject.
+        # (reads like its examples, names it, or gives it the asked floor) that the described model plainly
+        # does not do: nothing says the unknown one is tangential, so it is the subject.
         best = unknown[0]
     elif (unknown and best is not None and likeliest is None and best.source.id not in relevant
           and fits[best.source.id] < tuning.question.asked_floor):
