@@ -96,13 +96,10 @@ def plan(ranking: Ranking, hits: Sequence[Hit], listed: dict[str, ListedAs] | No
             result.roles[hit.source.id] = ("recommended model" if hit.source.kind == "model" else
                                            "supporting paper" if hit.source.id in relevant else "tangential")
     else:
-        if not can_ask_about_ai(analysis, tuning):
-            # An everyday request may hold a cue word ("change the oil", "the cabin air filter") that gives a task
-            # the asked floor, but without data, a machine or an example it resembles it asks for no task.
-            asked = []
         result = _plan_listed(ranking, list(hits), listed, relevant, asked, taxonomy, tuning)
     if not result.in_scope:
         return result
+    asked = result.asked
     models = [h for h in result.hits if result.roles[h.source.id] == "recommended model"]
     papers = [h for h in result.hits if result.roles[h.source.id] == "supporting paper"]
     result.primary = result.primary or (models or papers or [None])[0]
@@ -124,6 +121,11 @@ def _tasks_of(hit: Hit | None) -> tuple[str, ...]:
 def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs], relevant: set[str],
                  asked: list[str], taxonomy: Taxonomy, tuning: Tuning) -> Plan:
     analysis = ranking.analysis
+    about_ai = can_ask_about_ai(analysis, tuning)
+    if not about_ai:
+        # An everyday request may hold a cue word ("change the oil", "the cabin air filter") that gives a task
+        # the asked floor, but without data, a machine or an example it resembles it asks for no task.
+        asked = []
     models = [h for h in hits if h.source.kind == "model"]
     fits = {h.source.id: fit(h, analysis, tuning) for h in models}
     fitting = {h.source.id for h in models if asked and fits[h.source.id] >= tuning.question.asked_floor}
@@ -142,7 +144,7 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
     unknown = [h for h in models if not described(h)]
     nameless = {h.source.id for h in unknown}
     likeliest = (reads_like_a_task(analysis, tuning.scope) or named_task(analysis) or (asked[0] if asked else None)
-                 if can_ask_about_ai(analysis, tuning) else None)
+                 if about_ai else None)
     if unknown and likeliest is not None and (best is None or _does_something_else(
             best, likeliest, fits[best.source.id], best.source.id in relevant, analysis, taxonomy, tuning)):
         # The recommender listed a model that nothing here describes, for a question that asks for a task
