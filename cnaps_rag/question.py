@@ -126,11 +126,18 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     # read from the rest of the question.
     own_words = _QUOTED_SPAN.sub(" ", question) if text_input else question
     found = matcher.match(own_words)
+    scale, scale_text = question_scale(question, tuning.max_scale)
+    # Action before condition: when the question says what was done ("enlarged ... by 3x"), the defects it
+    # names of other tasks ("heavily compressed") describe its input, and count for little.
+    acted = taxonomy.acted_on(found, scale)
+    if acted.any():
+        found = [(column, phrase, weight * tuning.defect_share
+                  if not acted[column] and phrase in taxonomy.tasks[column].defects else weight)
+                 for column, phrase, weight in found]
     # Cues are a prior beside the example vote, not a veto over it: a cue phrase counts only for tasks
     # whose examples the question also resembles, so "how far" in a question about how far every
     # pixel moved between two frames does not make it depth estimation.
     cue_scores = matcher.total(found) * (similarities.max() - similarities <= tuning.cue_gap)
-    scale, scale_text = question_scale(question, tuning.max_scale)
     if scale is not None:
         cue_scores = cue_scores + tuning.scale_cue * taxonomy.scale_cue_mask(scale)
     logits = similarities / tuning.task_temperature + tuning.cue_weight * (1.0 - np.exp(-cue_scores))

@@ -64,6 +64,11 @@ class Task(BaseModel):
     modality_in: str = Field(min_length=1)
     modality_out: str = Field(min_length=1)
     cues: tuple[str, ...] = Field(min_length=1)
+    # Cues (or keywords) that say what is done to the input ("enlarge", "denoise"), and ones that name a defect of the
+    # input ("blocky", "grainy", "foggy"). A question that names an action says which task it asks for; the
+    # defects it names of other tasks describe its input (a heavily compressed image enlarged by 3x).
+    actions: tuple[str, ...] = ()
+    defects: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
@@ -79,6 +84,18 @@ class Task(BaseModel):
             if not value.strip():
                 raise ValueError("must not contain blank phrases")
         return values
+
+    @model_validator(mode="after")
+    def _actions_and_defects_are_cues(self) -> "Task":
+        vocabulary = {*self.cues, *self.keywords}
+        for field in ("actions", "defects"):
+            strays = [c for c in getattr(self, field) if c not in vocabulary]
+            if strays:
+                raise ValueError(f"{field} of task {self.id!r} must be among its cues or keywords, not {strays}")
+        both = set(self.actions) & set(self.defects)
+        if both:
+            raise ValueError(f"cues of task {self.id!r} cannot be both an action and a defect: {sorted(both)}")
+        return self
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -195,6 +212,16 @@ class Taxonomy(BaseModel):
         if listed.any():
             return listed
         return np.array([float(t.any_scale) for t in self.tasks], dtype=np.float32)
+
+    def acted_on(self, found: Sequence[tuple[int, str, float]], scale: float | None) -> "np.ndarray":
+        """True for the task columns whose actions the matched cues ``found`` name, or that an enlargement
+        factor asks for."""
+        acted = np.zeros(len(self.tasks), dtype=bool)
+        for column, phrase, _ in found:
+            acted[column] |= phrase in self.tasks[column].actions
+        if scale is not None:
+            acted |= self.scale_cue_mask(scale) > 0
+        return acted
 
     def direction_mask(self, source: str, target: str) -> np.ndarray:
         """+1 for tasks that turn ``source`` (among their inputs) into ``target``, -1 for the reverse, else 0."""

@@ -40,6 +40,7 @@ class QuestionTuning(_Frozen):
     task_temperature: float = Field(0.08, description="softmax temperature on question-task cosine (*tuned*)")
     cue_weight: float = Field(4.0, description="logit added by a saturated cue match (1 - exp(-cue score)) (*tuned*)")
     scale_cue: float = Field(4.0, description="cue score an enlargement factor ('4x') gives its tasks")
+    defect_share: float = Field(0.25, description="share of its weight a defect cue ('blocky') keeps for its task when the question names another task's action ('enlarged'): the defect describes the input")
     text_input_bonus: float = Field(2.0, description="logit added to text-input tasks when the question quotes a typed prompt")
     direction_bonus: float = Field(2.0, description="logit added to tasks turning the modality the question names into the one it asks for")
     cue_gap: float = Field(0.12, description="a cue counts only for tasks whose example similarity is within this of the best task's: 0.08 and 0.12 tie on the blind well-known prompts (43/50 vs 38/50 without), 0.12 leaves the rewritten prompts unchanged; the CV is flat")

@@ -60,3 +60,19 @@ def test_an_acronym_cue_is_matched_as_written_not_stemmed(text, cued):
     taxonomy = default_engine().taxonomy
     found = {taxonomy.ids[column] for column, _, _ in taxonomy.matcher().match(text)}
     assert ("molecular_property_prediction" in found) is cued
+
+
+def test_an_action_that_is_not_among_the_tasks_cues_is_refused():
+    data = shipped()
+    enlarge = next(t for t in data["tasks"] if t["id"] == "super_resolution")
+    enlarge["actions"].append("make it huge")
+    with pytest.raises(ValidationError, match="actions of task 'super_resolution' must be among its cues or keywords"):
+        Taxonomy.model_validate(data)
+
+
+def test_a_cue_cannot_be_both_an_action_and_a_defect():
+    data = shipped()
+    noise = next(t for t in data["tasks"] if t["id"] == "denoising")
+    noise["defects"].append("denoise")  # already an action: what is done, not what is wrong with the input
+    with pytest.raises(ValidationError, match="cannot be both an action and a defect: \\['denoise'\\]"):
+        Taxonomy.model_validate(data)

@@ -1,0 +1,38 @@
+"""What a question asks for: the action it names before the defects of its input."""
+
+from __future__ import annotations
+
+import pytest
+
+from cnaps_rag import default_engine
+from cnaps_rag.question import QuestionAnalysis
+from cnaps_rag.answering.choose import asked_tasks
+
+
+def analysis(question: str) -> QuestionAnalysis:
+    engine = default_engine()
+    return engine.retriever(engine.corpus_index()).rank(question, 1).analysis
+
+
+def likeliest(question: str) -> str:
+    return analysis(question).top(1)[0][0]
+
+
+@pytest.mark.parametrize(("question", "task"), [
+    # Each was read as its defect's task before actions outweighed defects (2026-11-26).
+    ("I upscaled a heavily compressed JPEG from a group chat to 4x and it looked clean. How?", "super_resolution"),
+    ("I enlarged a blocky, compressed screenshot and it came out crisp. How?", "super_resolution"),
+    ("I brightened a grainy photo taken at a concert; how did the app do it?", "low_light_enhancement"),
+    ("I denoised a dark photo from my phone. What did the AI do?", "denoising"),
+])
+def test_the_action_a_question_names_outweighs_the_defects_of_its_input(question, task):
+    assert likeliest(question) == task
+
+
+def test_without_an_action_the_defect_names_the_task():
+    assert likeliest("Can the app get rid of the rain streaks in my photo?") == "weather_removal"
+
+
+def test_a_defect_the_question_asks_to_remove_is_still_a_second_task():
+    asked = asked_tasks(analysis("Please enlarge the photo and remove the blur."), default_engine().taxonomy)
+    assert asked[:2] == ["super_resolution", "deblurring"]
