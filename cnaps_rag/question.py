@@ -100,6 +100,9 @@ class QuestionAnalysis(BaseModel):
     direction: tuple[str, str] | None = None
     modalities: tuple[str, ...] = ()
     names_a_machine: bool = False  # it says "AI", "app", "tool"... (``Taxonomy.machines``)
+    # Tasks whose defects the question names beside another task's action ("a grainy photo enlarged 4x"), with
+    # the probability each would have had without that action: a second task the question may ask for.
+    input_defects: dict[str, float] = {}
 
     def top(self, k: int = 3) -> list[tuple[str, float]]:
         """The k most probable tasks with their probabilities."""
@@ -127,20 +130,7 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     own_words = _QUOTED_SPAN.sub(" ", question) if text_input else question
     found = matcher.match(own_words)
     scale, scale_text = question_scale(question, tuning.max_scale)
-    # Action before condition: when the question says what was done ("enlarged ... by 3x"), the defects it
-    # names of other tasks ("heavily compressed") describe its input, and count for little.
-    acted = taxonomy.acted_on(found, scale)
-    if acted.any():
-        found = [(column, phrase, weight * tuning.defect_share
-                  if not acted[column] and phrase in taxonomy.tasks[column].defects else weight)
-                 for column, phrase, weight in found]
-    # Cues are a prior beside the example vote, not a veto over it: a cue phrase counts only for tasks
-    # whose examples the question also resembles, so "how far" in a question about how far every
-    # pixel moved between two frames does not make it depth estimation.
-    cue_scores = matcher.total(found) * (similarities.max() - similarities <= tuning.cue_gap)
-    if scale is not None:
-        cue_scores = cue_scores + tuning.scale_cue * taxonomy.scale_cue_mask(scale)
-    logits = similarities / tuning.task_temperature + tuning.cue_weight * (1.0 - np.exp(-cue_scores))
+    logits = similarities / tuning.task_temperature
     if text_input:
         logits = logits + tuning.text_input_bonus * taxonomy.text_input_mask
     words = modality_words(question, taxonomy)
@@ -154,9 +144,30 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
         direction = ("text", made.pop())
     if direction is not None:
         logits = logits + tuning.direction_bonus * taxonomy.direction_mask(*direction)
-    logits -= logits.max()
-    probabilities = np.exp(logits)
-    probabilities /= probabilities.sum()
+
+    def probabilities_of(matches: list[tuple[int, str, float]]) -> np.ndarray:
+        # Cues are a prior beside the example vote, not a veto over it: a cue phrase counts only for tasks
+        # whose examples the question also resembles, so "how far" in a question about how far every
+        # pixel moved between two frames does not make it depth estimation.
+        cue_scores = matcher.total(matches) * (similarities.max() - similarities <= tuning.cue_gap)
+        if scale is not None:
+            cue_scores = cue_scores + tuning.scale_cue * taxonomy.scale_cue_mask(scale)
+        scored = logits + tuning.cue_weight * (1.0 - np.exp(-cue_scores))
+        out = np.exp(scored - scored.max())
+        return out / out.sum()
+
+    probabilities = probabilities_of(found)
+    # Action before condition: when the question says what was done ("enlarged ... by 3x"), the defects it
+    # names of other tasks ("heavily compressed") describe its input and count for little in which task
+    # leads; what those tasks would have without the action is kept, for a second task the question asks for.
+    acted = taxonomy.acted_on(found, scale)
+    defects = [not acted[column] and phrase in taxonomy.tasks[column].defects for column, phrase, _ in found]
+    input_defects: dict[str, float] = {}
+    if acted.any() and any(defects):
+        input_defects = {taxonomy.ids[column]: float(probabilities[column])
+                         for (column, _, _), defect in zip(found, defects) if defect}
+        probabilities = probabilities_of([(column, phrase, weight * tuning.defect_share if defect else weight)
+                                          for (column, phrase, weight), defect in zip(found, defects)])
     cues: dict[str, list[str]] = {}
     for column, phrase, _ in found:
         bucket = cues.setdefault(taxonomy.ids[column], [])
@@ -173,5 +184,6 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
         text_input=text_input,
         direction=direction,
         modalities=modalities,
+        input_defects=input_defects,
         names_a_machine=names_a_machine(question, taxonomy),
     )
