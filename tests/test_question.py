@@ -24,6 +24,8 @@ def likeliest(question: str) -> str:
     ("I enlarged a blocky, compressed screenshot and it came out crisp. How?", "super_resolution"),
     ("I brightened a grainy photo taken at a concert; how did the app do it?", "low_light_enhancement"),
     ("I denoised a dark photo from my phone. What did the AI do?", "denoising"),
+    ("I transcribed a noisy call recording with an app and the text was accurate. How?", "speech_recognition"),
+    ("The app transcribed my voice memo even with wind noise in the background. How?", "speech_recognition"),
 ])
 def test_the_action_a_question_names_outweighs_the_defects_of_its_input(question, task):
     assert likeliest(question) == task
