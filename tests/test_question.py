@@ -38,3 +38,14 @@ def test_without_an_action_the_defect_names_the_task():
 def test_a_defect_the_question_asks_to_remove_is_still_a_second_task():
     asked = asked_tasks(analysis("Please enlarge the photo and remove the blur."), default_engine().taxonomy)
     assert asked[:2] == ["super_resolution", "deblurring"]
+
+
+@pytest.mark.parametrize(("question", "task"), [
+    ("Give me twenty seconds of a busy train station: wheels screeching, doors sliding, people hurrying past.",
+     "text_to_audio"),
+    ("We collected 9,000 comments from our employee survey. What are the big themes?", "topic_modelling"),
+    ("Compose a calm piano melody for my yoga video.", "music_generation"),
+    ("Is this product review positive or negative?", "text_classification"),
+])
+def test_sound_effects_and_themes_are_tasks_of_their_own_beside_music_and_labels(question, task):
+    assert likeliest(question) == task

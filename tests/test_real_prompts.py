@@ -434,3 +434,11 @@ def test_everyday_requests_abstain_whatever_models_are_listed(listed, scope_data
     everyday = scope_data["out_of_scope"]["everyday"]
     answered = [q for q in everyday if not answer_prompt(prompt(q, listed)).abstained]
     assert answered == []
+
+
+def test_a_sound_effect_made_by_audioldm_is_text_to_audio_not_music():
+    result = answer_prompt(prompt("Make me ten seconds of a crackling campfire with crickets chirping, no music.",
+                                  [("cvssp/audioldm-s-full-v2", "https://arxiv.org/abs/2301.12503", None),
+                                   ("facebook/detr-resnet-50", None, None)]))
+    assert result.references[0].source.name == "cvssp/audioldm-s-full-v2"
+    assert result.task.task_ids[0] == "text_to_audio" and verify(result).ok
