@@ -87,7 +87,7 @@ class Task(BaseModel):
         return values
 
     @model_validator(mode="after")
-    def _actions_and_defects_are_cues(self) -> "Task":
+    def _actions_and_defects_are_its_own_phrases(self) -> "Task":
         vocabulary = {*self.cues, *self.keywords}
         for field in ("actions", "defects"):
             strays = [c for c in getattr(self, field) if c not in vocabulary]
