@@ -185,7 +185,7 @@ class ModelCard(BaseModel):
                          for s in self.stages),
             variants=tuple(Variant(token=v.token, text=v.text, tasks=v.tasks) for v in self.variants),
             facts=self.facts, library_id=self.id, gist=self.gist, why_it_works=self.why_it_works,
-            user_inputs=self.input.user,
+            user_inputs=self.input.user, names=(self.name, *self.aliases),
         )
         return Source(id="card:" + self.id.replace("_", "-"), kind="model", name=self.name, card=card)
 

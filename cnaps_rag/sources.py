@@ -106,6 +106,7 @@ class Card(BaseModel):
     gist: str | None = None
     why_it_works: tuple[str, ...] = ()
     user_inputs: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()  # the model's name and aliases: a sentence opening with one keeps its capital
 
     def variants_in(self, name: str) -> tuple[Variant, ...]:
         """The variants whose token a model of this name carries (``NER`` in ``dslim/bert-base-NER``,

@@ -442,3 +442,10 @@ def test_a_sound_effect_made_by_audioldm_is_text_to_audio_not_music():
                                    ("facebook/detr-resnet-50", None, None)]))
     assert result.references[0].source.name == "cvssp/audioldm-s-full-v2"
     assert result.task.task_ids[0] == "text_to_audio" and verify(result).ok
+
+
+def test_a_mechanism_that_opens_with_the_models_own_name_keeps_its_capital():
+    result = answer_prompt(prompt("How did the app make a voice that laughs and sighs while reading my story?",
+                                  [("suno/bark", None, None), ("openai/whisper-small", None, None)]))
+    assert "How it does this: Bark goes straight from text to audio tokens" in result.to_markdown()
+    assert verify(result).ok

@@ -9,6 +9,9 @@ no reason resting on filler words.
 
 from __future__ import annotations
 
+import re
+from typing import Sequence
+
 from ..question import QuestionAnalysis
 from ..ranking import Hit
 from ..sources import Source
@@ -48,13 +51,13 @@ def mechanism(hit: Hit, analysis: QuestionAnalysis, task: Task | None = None) ->
         served = [s.text for s in card.branches_serving(task.id if task else None)][:1]
         ordered = served + sorted(card.why_it_works, key=lambda s: -overlap(wanted, s))
         lead = ["How it does this: ", "Besides, "]
-        return [Statement(text=f"{lead[min(i, 1)]}{_lower_first(text)}", sources=(hit.source.id,),
+        return [Statement(text=f"{lead[min(i, 1)]}{_lower_first(text, card.names)}", sources=(hit.source.id,),
                           evidence=(evidence(hit, text),)) for i, text in enumerate(ordered[:2])]
     found = gist(source)
     if found is None:
         return []
     if card is not None and card.gist:
-        return [Statement(text=f"How it works, in short: {_lower_first(found)}.", sources=(hit.source.id,),
+        return [Statement(text=f"How it works, in short: {_lower_first(found, card.names)}.", sources=(hit.source.id,),
                           evidence=(evidence(hit, found),))]
     return [Statement(text=f"How it works, in its summary's words: “{found}”.", sources=(hit.source.id,),
                       evidence=(evidence(hit, found),))]
@@ -121,7 +124,7 @@ def reason(hit: Hit, role: Role, plan: Plan, analysis: QuestionAnalysis, taxonom
     if role != "tangential":
         about = f"it is about {join_names(own[:2])}" if own else None
         if found and source.card is not None and source.card.gist:
-            text = f"What it does: {_lower_first(found)}."
+            text = f"What it does: {_lower_first(found, source.card.names)}."
         elif found:
             text = f"What it does, in its summary's words: “{found}”."
         elif name_only:
@@ -191,9 +194,13 @@ def summary_sentences(source: Source) -> list[str]:
     return sentences(source.summary, TUNING.answer.quote_max_chars)
 
 
-def _lower_first(text: str) -> str:
-    """'The model …' -> 'the model …' for a clause after a colon; acronyms ('SwinIR', 'A 3x3') stay."""
+def _lower_first(text: str, names: Sequence[str] = ()) -> str:
+    """'The model …' -> 'the model …' for a clause after a colon; acronyms ('SwinIR', 'A 3x3') and a sentence
+    that opens with one of the model's ``names`` ('Bark goes straight from text…') stay."""
     first = text.split(" ", 1)[0]
+    if any(re.match(rf"{re.escape(name)}\b", text) for name in names if name):
+        return text
     if first.replace("-", "").isalpha() and first[0].isupper() and (len(first) == 1 or first[1:].islower()) and first != "I":
         return text[0].lower() + text[1:]
     return text
+
