@@ -449,3 +449,11 @@ def test_a_mechanism_that_opens_with_the_models_own_name_keeps_its_capital():
                                   [("suno/bark", None, None), ("openai/whisper-small", None, None)]))
     assert "How it does this: Bark goes straight from text to audio tokens" in result.to_markdown()
     assert verify(result).ok
+
+
+def test_another_task_the_model_is_built_for_is_stated_as_a_fact_about_the_model_not_about_the_users_input():
+    result = answer_prompt(prompt("How did the app make a voice that laughs and sighs while reading my story?",
+                                  [("suno/bark", None, None), ("openai/whisper-small", None, None)]))
+    text = result.to_markdown()
+    assert "suno/bark is also built for music generation, which takes a text description or melody [1]." in text
+    assert "which suggests the input was" not in text and verify(result).ok

@@ -109,7 +109,7 @@ def task_statements(plan: Plan, analysis: QuestionAnalysis, taxonomy: Taxonomy) 
     for extra in [t for t in hit.labels if t not in covered and t not in plan.asked and not own_said][:1]:
         other = taxonomy.get(extra)
         out.append(Statement(
-            text=f"{name} is also built for {other.name}, which suggests the input was {with_article(other.input)} as well.",
+            text=f"{name} is also built for {other.name}, which takes {with_article(other.input)}.",
             sources=(hit.source.id,), evidence=tuple(evidence(hit, q) for q in quotes), terms=(other.name, other.input)))
     return out
 
