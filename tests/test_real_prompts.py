@@ -96,6 +96,15 @@ def test_the_subjects_own_label_names_the_task_before_its_family_cards_other_tas
     assert result.task.task_ids[0] == "denoising"
 
 
+def test_a_task_only_the_family_card_names_does_not_outrank_the_models_own_label_when_neither_is_asked():
+    # Both tasks get a sliver of probability, image editing a little more; the family's editing mode counts
+    # ``family_share`` of the label's task, as it does in the model's fit.
+    result = answer_prompt(prompt("The portrait it made had perfectly mirrored halves, one in gold and one in ink. How is that symmetry kept?",
+                                  [("Txt2Img-StableDiffusionV1-4", None, None), ("Denoise-SwinIR-Noise25", None, None)]))
+    assert result.references[0].source.name == "Txt2Img-StableDiffusionV1-4"
+    assert result.task.task_ids[0] == "text_to_image"
+
+
 def test_a_listed_model_of_another_task_is_tangential_and_the_fitting_one_is_the_subject():
     result = answer_prompt(prompt("I typed 'a lighthouse in a storm' and got a painting. How?",
                                   [("SISR-CARN-4x", None, None), ("Txt2Img-StableDiffusionV1-ToonYou", None, None)]))

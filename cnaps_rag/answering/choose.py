@@ -257,7 +257,10 @@ def _primary_task(result: Plan, analysis: QuestionAnalysis, asked: list[str], tu
         return asked[0], False  # a subject known by name only: the question alone names the task
     if asked and asked[0] in table:
         return asked[0], True
-    candidates = sorted(dict.fromkeys(table), key=lambda t: (-(probability.get(t, 0.0)), t not in primary_tasks))
+    # As in ``fit``: a task only a family card names counts ``family_share`` of a task a model is labelled with.
+    labelled = {t for h in result.hits if result.roles.get(h.source.id) != "tangential" for t in h.labels}
+    weight = {t: probability.get(t, 0.0) * (1.0 if t in labelled else tuning.answer.family_share) for t in table}
+    candidates = sorted(weight, key=lambda t: (-weight[t], t not in primary_tasks))
     if candidates and probability.get(candidates[0], 0.0) >= tuning.answer.table_floor:
         return candidates[0], True
     if asked:
