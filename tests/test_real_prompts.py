@@ -466,3 +466,16 @@ def test_another_task_the_model_is_built_for_is_stated_as_a_fact_about_the_model
     text = result.to_markdown()
     assert "suno/bark is also built for music generation, which takes a text description or melody [1]." in text
     assert "which suggests the input was" not in text and verify(result).ok
+
+
+def test_a_papers_gist_is_a_sentence_about_its_title_not_an_empty_we_sentence():
+    summary = ("Landing a drone on a moving deck is hard. Classic controllers need an exact model of the deck. "
+               "We address all these issues in this work. "
+               "We train the landing policy with reinforcement learning in a simulator with random deck motion.")
+    result = answer_prompt(prompt("My shaky night photo came out sharp. How?", [("Deblur-MIMO-UNet", None, None)],
+                                  [("Reinforcement learning for drone landing on moving decks", "https://arxiv.org/abs/2302.13192", summary)]))
+    paper = next(r for r in result.references if r.source.kind == "paper")
+    quotes = [e.quote for e in paper.why.evidence]
+    assert "We train the landing policy with reinforcement learning in a simulator with random deck motion" in quotes
+    assert "We address all these issues in this work" not in quotes
+    assert verify(result).ok

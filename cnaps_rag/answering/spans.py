@@ -100,12 +100,19 @@ def sentence_with(source: Source, word: str, limit: int = TUNING.answer.quote_ma
 
 
 def gist(source: Source, limit: int = TUNING.answer.gist_max_chars) -> str | None:
-    """What a source is about in one verbatim sentence: its card's gist, else its summary's 'we propose'."""
+    """What a source is about in one verbatim sentence: its card's gist, else its summary's 'we propose'.
+
+    A paper's 'we' sentence must share a word with its title when one does: "We address all these
+    issues in this work" says nothing about the paper that a reader could check it against.
+    """
     if source.card is not None and source.card.gist and quotable(source.card.gist):
         return source.card.gist.rstrip(".")
     found = sentences(source.summary, limit)
-    chosen = next((s for s in found if _SUBJECT.search(s) and not s.lower().startswith("this paper does not")), None)
-    chosen = chosen or (found[0] if found else None)
+    claims = [s for s in found if _SUBJECT.search(s) and not s.lower().startswith("this paper does not")]
+    if source.kind == "paper":
+        title = set(stems(source.name, drop_stopwords=True))
+        claims = [s for s in claims if title & stem_set(s)] or claims
+    chosen = (claims or found or [None])[0]
     return chosen.rstrip(".") if chosen else None
 
 
