@@ -15,10 +15,11 @@ from pydantic import BaseModel, ConfigDict
 from .tasks import Taxonomy
 from .tuning import TUNING, QuestionTuning
 
-# "I typed “a castle at dusk”": a quoted phrase handed to the AI means the input is text.
+# "I typed “a castle at dusk”": a quoted phrase handed to the AI means the input is text. A straight single quote
+# opens a quote only after a space and before a letter ("typed 'a castle'", not "typed my friend's").
 _QUOTED_INPUT = re.compile(
     r"\b(?:typed|typing|type|wrote|write|writing|entered|enter|asked for|requested|prompted|put in|gave it|input|used the prompt)"
-    r"\b[^\"“‘'.?!]{0,25}[\"“‘]",
+    r"\b[^\"“‘'.?!]{0,25}(?:[\"“‘]|(?<=\s)'(?=\w))",
     re.IGNORECASE,
 )
 

@@ -49,3 +49,13 @@ def test_a_defect_the_question_asks_to_remove_is_still_a_second_task():
 ])
 def test_sound_effects_and_themes_are_tasks_of_their_own_beside_music_and_labels(question, task):
     assert likeliest(question) == task
+
+
+@pytest.mark.parametrize(("question", "typed"), [
+    ("I typed 'a lighthouse in a storm, watercolor style' and got a new picture. How?", True),
+    ("I typed “a lighthouse in a storm” and got a new picture. How?", True),
+    ("I typed my friend's name into the app and it found her photos. How?", False),
+    ("I wrote it's done in the chat and the app answered. How?", False),
+])
+def test_a_straight_single_quote_opens_a_typed_prompt_and_an_apostrophe_does_not(question, typed):
+    assert analysis(question).text_input is typed

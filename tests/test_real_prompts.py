@@ -89,6 +89,14 @@ def test_a_typed_prompt_goes_in_and_the_picture_it_names_comes_out():
     assert result.references[0].source.name == "Txt2Img-StableDiffusionV1-4"
 
 
+def test_a_prompt_typed_in_straight_single_quotes_is_a_typed_prompt_and_its_style_word_is_content():
+    # Keyboards type ' more often than “: the quoted "watercolor style" describes the picture to make.
+    result = answer_prompt(prompt("I typed 'a lighthouse in a storm, watercolor style' and got a brand-new picture that matched it. How?",
+                                  [("Txt2Img-StableDiffusionV1-4", None, None), ("NST-fast-neural-style-candy", None, None)]))
+    assert result.task.task_ids[0] == "text_to_image"
+    assert result.references[0].source.name == "Txt2Img-StableDiffusionV1-4"
+
+
 def test_the_subjects_own_label_names_the_task_before_its_family_cards_other_tasks():
     result = answer_prompt(prompt("My old photo was noisy and full of compression artifacts, and the AI cleaned it up. How?",
                                   [("Denoise-SwinIR-Noise25", None, None), ("Colorization-DISCO-rand", None, None)]))
