@@ -77,7 +77,8 @@ def asked_tasks(analysis: QuestionAnalysis, taxonomy: Taxonomy, tuning: Tuning =
 
 
 def fit(hit: Hit, analysis: QuestionAnalysis, tuning: Tuning = TUNING) -> float:
-    """How well a model's known tasks fit the question: the probability of its likeliest task."""
+    """How well a model's known tasks fit the question: the probability of its likeliest task, a task only its family
+    card names counting ``family_share`` of it (``_primary_task`` weighs the listed tasks the same way)."""
     probability = dict(zip(analysis.task_ids, analysis.probabilities))
     own = max((probability.get(t, 0.0) for t in hit.labels), default=0.0)
     family = max((probability.get(t, 0.0) for t in family_tasks(hit)), default=0.0)
