@@ -76,13 +76,18 @@ def asked_tasks(analysis: QuestionAnalysis, taxonomy: Taxonomy, tuning: Tuning =
     return ranked
 
 
+def _task_weight(task_id: str, labelled: bool, probability: dict[str, float], tuning: Tuning) -> float:
+    """A task's probability for the question, at ``family_share`` when no model is labelled with it and only a
+    family card names it."""
+    return probability.get(task_id, 0.0) * (1.0 if labelled else tuning.answer.family_share)
+
+
 def fit(hit: Hit, analysis: QuestionAnalysis, tuning: Tuning = TUNING) -> float:
-    """How well a model's known tasks fit the question: the probability of its likeliest task, a task only its family
-    card names counting ``family_share`` of it (``_primary_task`` weighs the listed tasks the same way)."""
+    """How well a model's known tasks fit the question: the weight (``_task_weight``) of its likeliest task."""
     probability = dict(zip(analysis.task_ids, analysis.probabilities))
-    own = max((probability.get(t, 0.0) for t in hit.labels), default=0.0)
-    family = max((probability.get(t, 0.0) for t in family_tasks(hit)), default=0.0)
-    return max(own, tuning.answer.family_share * family)
+    own = max((_task_weight(t, True, probability, tuning) for t in hit.labels), default=0.0)
+    family = max((_task_weight(t, False, probability, tuning) for t in family_tasks(hit)), default=0.0)
+    return max(own, family)
 
 
 def plan(ranking: Ranking, hits: Sequence[Hit], listed: dict[str, ListedAs] | None, taxonomy: Taxonomy,
@@ -258,9 +263,9 @@ def _primary_task(result: Plan, analysis: QuestionAnalysis, asked: list[str], tu
         return asked[0], False  # a subject known by name only: the question alone names the task
     if asked and asked[0] in table:
         return asked[0], True
-    # As in ``fit``: a task only a family card names counts ``family_share`` of a task a model is labelled with.
+    # Weighed as in ``fit``: a task only a family card names counts ``family_share`` of a labelled one.
     labelled = {t for h in result.hits if result.roles.get(h.source.id) != "tangential" for t in h.labels}
-    weight = {t: probability.get(t, 0.0) * (1.0 if t in labelled else tuning.answer.family_share) for t in table}
+    weight = {t: _task_weight(t, t in labelled, probability, tuning) for t in table}
     candidates = sorted(weight, key=lambda t: (-weight[t], t not in primary_tasks))
     if candidates and probability.get(candidates[0], 0.0) >= tuning.answer.table_floor:
         return candidates[0], True

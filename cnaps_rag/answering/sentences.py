@@ -203,4 +203,3 @@ def _lower_first(text: str, names: Sequence[str] = ()) -> str:
     if first.replace("-", "").isalpha() and first[0].isupper() and (len(first) == 1 or first[1:].islower()) and first != "I":
         return text[0].lower() + text[1:]
     return text
-
