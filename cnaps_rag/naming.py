@@ -91,8 +91,15 @@ def name_words(name: str) -> str:
     return re.sub(r"\s+", " ", spaced).strip()
 
 
+def token_end(name: str, token: str) -> int:
+    """Where ``token`` ends in ``name`` as a whole word or hyphenated run (its last occurrence), or -1 when
+    ``name`` does not carry it (see ``carries_token``)."""
+    found = list(re.finditer(rf"(?<![a-z0-9]){re.escape(token.lower())}(?![a-z0-9])", name.lower()))
+    return found[-1].end() if found else -1
+
+
 def carries_token(name: str, token: str) -> bool:
     """True when ``token`` stands in ``name`` as a whole word or hyphenated run (``sst-2`` in
     ``distilbert-base-uncased-finetuned-sst-2-english``, ``NER`` in ``dslim/bert-base-NER``), not
     inside a longer word (``Real`` is not in ``RealESRGAN``). Case does not matter."""
-    return re.search(rf"(?<![a-z0-9]){re.escape(token.lower())}(?![a-z0-9])", name.lower()) is not None
+    return token_end(name, token) >= 0

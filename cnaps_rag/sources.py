@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import CorpusError
 from .links import find, url_problem
-from .naming import carries_token
+from .naming import carries_token, token_end
 from .tuning import LIMITS
 
 SourceKind = Literal["model", "paper"]
@@ -115,9 +115,14 @@ class Card(BaseModel):
 
     def tasks_for(self, name: str) -> tuple[str, ...]:
         """The card's tasks that a model of this name does: a variant token naming some of them
-        (``NER``, ``sst-2``) narrows the family's tasks to those; otherwise all of them."""
-        narrowed = [t for v in self.variants_in(name) for t in v.tasks]
-        return tuple(dict.fromkeys(narrowed)) or self.tasks
+        (``NER``, ``sst-2``) narrows the family's tasks to those; otherwise all of them.
+
+        When several tokens name tasks, the one latest in the name decides: names put the base or size
+        first and the fine-tuned mode last (``CogVideoX-5b-I2V`` is image-to-video, not both).
+        """
+        naming = [(token_end(name, v.token), v.tasks) for v in self.variants_in(name) if v.tasks]
+        last = max((end for end, _ in naming), default=-1)
+        return tuple(dict.fromkeys(t for end, tasks in naming if end == last for t in tasks)) or self.tasks
 
     def branches_serving(self, task_id: str | None) -> tuple[Stage, ...]:
         """The branch stages (alternative modes) the card says serve ``task_id``, in card order."""

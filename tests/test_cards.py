@@ -157,6 +157,10 @@ def test_lay_questions_get_the_cards_stages_and_gist(question, name, card_id):
     ("facebook/bart-large-mnli", "text_classification"),
     ("facebook/bart-large-cnn", "text_summarization"),
     ("THUDM/CogVideoX-2b", "video_generation"),
+    # Two tokens that name tasks: the later one, the fine-tuned mode, decides over the size or backbone.
+    ("THUDM/CogVideoX-5b-I2V", "image_to_video"),
+    ("facebook/detr-resnet-50-panoptic", "segmentation"),
+    ("Doubiiu/DynamiCrafter_512_Interp", "frame_interpolation"),
 ])
 def test_a_variant_token_narrows_the_family_to_its_checkpoints_task(name, task):
     result = answer_prompt(prompt("How does this model work?", name))
