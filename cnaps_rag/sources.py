@@ -124,6 +124,38 @@ class Card(BaseModel):
         last = max((end for end, _ in naming), default=-1)
         return tuple(dict.fromkeys(t for end, tasks in naming if end == last for t in tasks)) or self.tasks
 
+    def for_checkpoint(self, name: str) -> "Card":
+        """The card as it applies to the checkpoint ``name``: when a variant token narrows its tasks
+        (``speecht5_tts``), the branches that serve none of them, and the stages fed only by those,
+        are left out; a single remaining branch is drawn as the plain path it then is."""
+        tasks = set(self.tasks_for(name))
+        if tasks == set(self.tasks) or not any(s.branch and tasks & set(s.tasks) for s in self.stages):
+            return self  # no narrowing, or no branch is said to serve the checkpoint's tasks
+        dropped: set[str] = set()
+        for position, stage in enumerate(self.stages):
+            parents = self.stage_parents(position)
+            if (stage.branch and stage.tasks and not tasks & set(stage.tasks)) or all(p in dropped for p in parents):
+                dropped.add(stage.id or f"stage{position + 1}")
+        # A stage that fed only dropped stages (the -cls model skips the detector's neck) goes too.
+        children: dict[str, set[str]] = {}
+        for position, stage in enumerate(self.stages):
+            for parent in self.stage_parents(position):
+                children.setdefault(parent, set()).add(stage.id or f"stage{position + 1}")
+        for position, stage in reversed(list(enumerate(self.stages))):
+            fed = children.get(stage.id or f"stage{position + 1}", set())
+            if fed and fed <= dropped:
+                dropped.add(stage.id or f"stage{position + 1}")
+        if not dropped:
+            return self
+        kept = [(position, stage) for position, stage in enumerate(self.stages)
+                if (stage.id or f"stage{position + 1}") not in dropped]
+        single = len({stage.branch for _, stage in kept if stage.branch}) < 2
+        stages = tuple(stage.model_copy(update={
+            "id": stage.id or f"stage{position + 1}",
+            "after": tuple(p for p in self.stage_parents(position) if p not in dropped),
+            **({"branch": None, "tasks": ()} if single else {})}) for position, stage in kept)
+        return self.model_copy(update={"stages": stages})
+
     def branches_serving(self, task_id: str | None) -> tuple[Stage, ...]:
         """The branch stages (alternative modes) the card says serve ``task_id``, in card order."""
         return tuple(s for s in self.stages if s.branch and task_id in s.tasks)

@@ -88,7 +88,12 @@ def _assert_card_graph(card_id: str, name: str) -> None:
     assert flow.coverage == "card" and flow.card == (card.title or card.name)
     stages = [n for n in flow.nodes if n.kind not in ("input", "output")]
     assert len(stages) >= min(3, len(card.stages)) and flow.nodes[0].kind == "input" and flow.nodes[-1].kind == "output"
-    assert [n.label for n in stages] == [s.name for s in card.stages]
+    assert [n.label for n in stages] == [s.name for s in _checkpoint_stages(card, name)]
+
+
+def _checkpoint_stages(card, name: str):
+    """The card's stages as drawn for ``name``: a checkpoint fine-tuned for one mode leaves out the other modes."""
+    return card.as_source().card.for_checkpoint(name).stages
 
 
 LAY = [
@@ -144,7 +149,8 @@ def test_lay_questions_get_the_cards_stages_and_gist(question, name, card_id):
     result = answer_prompt(prompt(question, name))
     assert verify(result).ok, verify(result).problems
     flow = result.workflow[0]
-    assert [n.statement.text for n in flow.nodes if n.kind not in ("input", "output")] == [s.text for s in card.stages]
+    assert [n.statement.text for n in flow.nodes if n.kind not in ("input", "output")] == [
+        s.text for s in _checkpoint_stages(card, name)]
     why = result.references[0].why
     assert why.text.startswith("What it does:") and why.evidence[0].quote == card.gist.rstrip(".")
     assert result.task.task_ids[0] in card.tasks
@@ -238,3 +244,26 @@ def test_a_checkpoint_fine_tuned_for_another_task_is_not_made_the_subject_of_a_q
     result = answer_prompt(prompt("I pasted two hundred customer reviews and the tool marked each one as positive or "
                                   "negative. How does it judge the mood?", "dslim/bert-base-NER"))
     assert [r.role for r in result.references] == ["tangential"]
+
+
+@pytest.mark.parametrize(("question", "name", "drawn", "left_out"), [
+    ("It read my paragraph aloud in a natural voice. How?", "microsoft/speecht5_tts",
+     "Spectrogram output and vocoder", "Text output"),
+    ("A caption appeared under my holiday photo saying 'a dog on the beach'. How?",
+     "Salesforce/blip-image-captioning-large", "Caption decoding", "Answer decoder"),
+    ("I showed it a photo of my kitchen and asked how many mugs are on the shelf; it said three. How?",
+     "Salesforce/blip-vqa-base", "Answer decoder", "Caption decoding"),
+    ("It sorted my photos into dogs and cats. How?", "yolov8n-cls", "Classification head", "Neck"),
+])
+def test_a_checkpoint_fine_tuned_for_one_mode_draws_only_that_modes_branch(question, name, drawn, left_out):
+    result = answer_prompt(prompt(question, name))
+    assert verify(result).ok, verify(result).problems
+    labels = [n.label for n in result.workflow[0].nodes]
+    assert drawn in labels and left_out not in labels, labels
+    assert not any(n.branch for n in result.workflow[0].nodes), "a single remaining mode is no alternative"
+
+
+def test_a_family_name_without_a_mode_token_keeps_every_branch():
+    result = answer_prompt(prompt("It answered a question about my photo. How?", "BLIP"))
+    branches = {n.branch for n in result.workflow[0].nodes if n.branch}
+    assert branches == {"captioning", "question answering"}

@@ -75,8 +75,8 @@ def _supplied(inputs: Sequence[str]) -> str:
 
 def _from_card(source: Source, effective: Source, card: Source | None, analysis: QuestionAnalysis,
                taxonomy: Taxonomy, task_id: str | None) -> Workflow:
-    info = effective.card
-    assert info is not None
+    assert effective.card is not None
+    info = effective.card.for_checkpoint(source.name)
     nodes: list[Node] = []
     supplied = list(info.user_inputs)
     data = info.input or (_task_of(effective, taxonomy).input if _task_of(effective, taxonomy) else "its input")
