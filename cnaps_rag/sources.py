@@ -126,34 +126,30 @@ class Card(BaseModel):
 
     def for_checkpoint(self, name: str) -> "Card":
         """The card as it applies to the checkpoint ``name``: when a variant token narrows its tasks
-        (``speecht5_tts``), the branches that serve none of them, and the stages fed only by those,
-        are left out; a single remaining branch is drawn as the plain path it then is."""
+        (``speecht5_tts``), the branches that serve none of them, and the stages fed only by them, are
+        left out, and a single remaining branch is drawn as the plain path it then is. A card whose
+        branches leave nothing for the checkpoint (no branch for its task) is drawn whole."""
         tasks = set(self.tasks_for(name))
-        if tasks == set(self.tasks) or not any(s.branch and tasks & set(s.tasks) for s in self.stages):
-            return self  # no narrowing, or no branch is said to serve the checkpoint's tasks
+        if tasks == set(self.tasks):
+            return self
+        ids = [stage.id or f"stage{position + 1}" for position, stage in enumerate(self.stages)]
+        parents = [self.stage_parents(position) for position in range(len(self.stages))]
         dropped: set[str] = set()
         for position, stage in enumerate(self.stages):
-            parents = self.stage_parents(position)
-            if (stage.branch and stage.tasks and not tasks & set(stage.tasks)) or all(p in dropped for p in parents):
-                dropped.add(stage.id or f"stage{position + 1}")
+            if (stage.branch and stage.tasks and not tasks & set(stage.tasks)) or all(p in dropped for p in parents[position]):
+                dropped.add(ids[position])
         # A stage that fed only dropped stages (the -cls model skips the detector's neck) goes too.
-        children: dict[str, set[str]] = {}
-        for position, stage in enumerate(self.stages):
-            for parent in self.stage_parents(position):
-                children.setdefault(parent, set()).add(stage.id or f"stage{position + 1}")
-        for position, stage in reversed(list(enumerate(self.stages))):
-            fed = children.get(stage.id or f"stage{position + 1}", set())
+        for position in reversed(range(len(self.stages))):
+            fed = {ids[child] for child in range(len(self.stages)) if ids[position] in parents[child]}
             if fed and fed <= dropped:
-                dropped.add(stage.id or f"stage{position + 1}")
-        if not dropped:
+                dropped.add(ids[position])
+        kept = [position for position in range(len(self.stages)) if ids[position] not in dropped]
+        if not any(self.stages[position].kind == "model" for position in kept):
             return self
-        kept = [(position, stage) for position, stage in enumerate(self.stages)
-                if (stage.id or f"stage{position + 1}") not in dropped]
-        single = len({stage.branch for _, stage in kept if stage.branch}) < 2
-        stages = tuple(stage.model_copy(update={
-            "id": stage.id or f"stage{position + 1}",
-            "after": tuple(p for p in self.stage_parents(position) if p not in dropped),
-            **({"branch": None, "tasks": ()} if single else {})}) for position, stage in kept)
+        single = len({self.stages[position].branch for position in kept if self.stages[position].branch}) < 2
+        stages = tuple(self.stages[position].model_copy(update={
+            "id": ids[position], "after": tuple(p for p in parents[position] if p not in dropped),
+            **({"branch": None, "tasks": ()} if single else {})}) for position in kept)
         return self.model_copy(update={"stages": stages})
 
     def branches_serving(self, task_id: str | None) -> tuple[Stage, ...]:

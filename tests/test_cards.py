@@ -254,6 +254,9 @@ def test_a_checkpoint_fine_tuned_for_another_task_is_not_made_the_subject_of_a_q
     ("I showed it a photo of my kitchen and asked how many mugs are on the shelf; it said three. How?",
      "Salesforce/blip-vqa-base", "Answer decoder", "Caption decoding"),
     ("It sorted my photos into dogs and cats. How?", "yolov8n-cls", "Classification head", "Neck"),
+    ("It drew a box around each car in my street photo. How?", "facebook/detr-resnet-50", "Prediction heads", "Mask head"),
+    ("It outlined every car, the road and the sky in my street photo, each pixel given to one of them. How?",
+     "facebook/detr-resnet-50-panoptic", "Mask head", "none"),
 ])
 def test_a_checkpoint_fine_tuned_for_one_mode_draws_only_that_modes_branch(question, name, drawn, left_out):
     result = answer_prompt(prompt(question, name))
