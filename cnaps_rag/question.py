@@ -125,23 +125,27 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     """Score every task for ``question`` from its cue phrases and its embedding similarity to each task."""
     similarities = taxonomy.task_similarity(task_vectors @ question_vector, tuning.example_neighbours)
     matcher = taxonomy.matcher(tuning)
-    text_input = bool(_QUOTED_INPUT.search(question))
+    typed = _QUOTED_INPUT.search(question)
+    text_input = typed is not None
     # A typed prompt's own words are content ("a grainy photo at night"), so cues and data kinds are
     # read from the rest of the question.
     own_words = _QUOTED_SPAN.sub(" ", question) if text_input else question
     found = matcher.match(own_words)
     scale, scale_text = question_scale(question, tuning.max_scale)
     logits = similarities / tuning.task_temperature
-    if text_input:
-        logits = logits + tuning.text_input_bonus * taxonomy.text_input_mask
     words = modality_words(question, taxonomy)
     direction = question_direction(question, words)
     modalities = tuple(dict.fromkeys(modality for _, _, modality in words))
     own = words if own_words is question else modality_words(own_words, taxonomy)
-    made = {m for _, _, m in own if m != "text"}
+    # Data named before the typed prompt was already in hand ("I took a photo and typed 'how many bottles?'"):
+    # the input is that data with the typed text, and it is not what comes out.
+    held = frozenset(m for start, _, m in own if typed is not None and start < typed.start() and m != "text")
+    if text_input:
+        logits = logits + tuning.text_input_bonus * taxonomy.typed_input_mask(held)
+    made = {m for _, _, m in own if m != "text"} - held
     if direction is None and text_input and len(made) == 1:
         # "I typed 'a castle at dusk' and got a picture": the typed prompt goes in, the one other kind of
-        # data the question names comes out.
+        # data the question names, and did not name as given before it, comes out.
         direction = ("text", made.pop())
     if direction is not None:
         logits = logits + tuning.direction_bonus * taxonomy.direction_mask(*direction)

@@ -230,10 +230,11 @@ class Taxonomy(BaseModel):
         reverse = [float(target in t.inputs and t.modality_out == source) for t in self.tasks]
         return np.array(forward, dtype=np.float32) - np.array(reverse, dtype=np.float32)
 
-    @cached_property
-    def text_input_mask(self) -> np.ndarray:
-        """1.0 for tasks whose input is text alone."""
-        return np.array([float(t.modality_in == "text") for t in self.tasks], dtype=np.float32)
+    def typed_input_mask(self, held: frozenset[str] = frozenset()) -> np.ndarray:
+        """1.0 for tasks whose input is a typed text beside exactly the kinds of data ``held`` (text alone
+        when nothing else is held; a photo and a typed question for visual question answering)."""
+        wanted = {"text", *held}
+        return np.array([float(set(t.inputs) == wanted) for t in self.tasks], dtype=np.float32)
 
     @cached_property
     def _labels(self) -> dict[str, int]:

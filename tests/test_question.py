@@ -59,3 +59,15 @@ def test_sound_effects_and_themes_are_tasks_of_their_own_beside_music_and_labels
 ])
 def test_a_straight_single_quote_opens_a_typed_prompt_and_an_apostrophe_does_not(question, typed):
     assert analysis(question).text_input is typed
+
+
+@pytest.mark.parametrize(("question", "task", "direction"), [
+    # The photo came before the typed question, so it went in beside it; it was read as the output (2026-11-27).
+    ("I took a photo of a medicine trolley and typed 'how many bottles are on the top shelf?', and it answered "
+     "'three'. How did it work that out from the photo?", "visual_question_answering", None),
+    ("I typed 'a lighthouse in a storm, watercolor style' and got a new picture. How?", "text_to_image", ("text", "image")),
+])
+def test_data_named_before_a_typed_prompt_goes_in_with_it_and_data_named_after_comes_out(question, task, direction):
+    read = analysis(question)
+    assert read.top(1)[0][0] == task
+    assert read.direction == direction
