@@ -65,8 +65,8 @@ EIGHTH_WRONG = 1
 EIGHTH_TASK_FLOOR = 0.9  # share whose answer names the case's task (a taxonomy id) first: 0.975 now, 0.95 when first measured
 NINTH = json.loads((DATA / "well_known_ninth_prompts.json").read_text(encoding="utf-8"))["cases"]
 NINTH_FLOOR = 0.8  # share answered about their own model: 0.825 now, 0.625 when first measured blind (b6e9919), before the thirteen cards and the variant tokens of this round
-# Answers about the other model: YOLO11n beside YOLO11n-seg (the plain name keeps every Ultralytics task, so both fit a
-# segmentation question); Llama Guard's "never chats back" and an email's language read as chat and as translation;
+# Answers about the other model: YOLO11n beside YOLO11n-seg ("instead of just drawing boxes, it traced the outline" is
+# read as detection); Llama Guard's "never chats back" and an email's language read as chat and as translation;
 # table detection on a scanned page read as document OCR; Donut DocVQA's "scanned my bill" names no image; AST AudioSet
 # beside Speech Commands (same task, the listed order decides); CoTracker's dots read as video object segmentation.
 NINTH_WRONG = 7
