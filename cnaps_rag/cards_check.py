@@ -11,6 +11,7 @@ from typing import Iterable
 
 from .cards import CardLibrary
 from .errors import EXIT_BAD_INPUT, EXIT_OK
+from .naming import carries_token
 
 
 def check_cards(library: CardLibrary, task_ids: Iterable[str]) -> list[str]:
@@ -45,8 +46,9 @@ def check_cards(library: CardLibrary, task_ids: Iterable[str]) -> list[str]:
             if names and not any(fnmatch.fnmatchcase(n, pattern.lower()) for n in names):
                 problems.append(f"card {card.id}: pattern {pattern!r} matches none of its known_names")
         for variant in card.variants:
-            if not any(variant.token.lower() in n for n in names):
-                problems.append(f"card {card.id}: variant token {variant.token!r} occurs in none of its known_names")
+            # The same rule that reads a name's variants: a whole word or hyphenated run, not part of a longer word.
+            if not any(carries_token(n, variant.token) for n in names):
+                problems.append(f"card {card.id}: variant token {variant.token!r} stands as a word in none of its known_names")
             for task in variant.tasks:
                 if task not in card.tasks:
                     problems.append(f"card {card.id}: variant {variant.token!r} names task {task!r}, not one of the card's tasks")

@@ -199,6 +199,16 @@ def test_a_variant_or_a_branch_may_name_only_tasks_of_its_own_card(card_id, part
         f"card {card_id}: {said} names task 'speech_recognition', not one of the card's tasks"]
 
 
+@pytest.mark.parametrize("token", ["n", "-s-"])
+def test_a_variant_token_must_stand_as_a_word_in_a_name_the_card_knows(token):
+    # "n" is inside "yolov8n" and "-s-" inside "audioldm-s-full" but neither stands as a word there, so no name would
+    # ever carry them; 17 such tokens passed the check before it used the resolver's own rule (2026-11-27).
+    card = LIBRARY.by_id["ultralytics-yolo"]
+    variants = (*card.variants, card.variants[0].model_copy(update={"token": token}))
+    assert check_cards(CardLibrary([card.model_copy(update={"variants": variants})]), ENGINE.taxonomy.ids) == [
+        f"card ultralytics-yolo: variant token {token!r} stands as a word in none of its known_names"]
+
+
 def test_only_a_branch_may_name_the_tasks_it_serves():
     card = LIBRARY.by_id["stable-diffusion-v1"]
     stages = tuple(s.model_copy(update={"tasks": ("text_to_image",)}) if s.id == "decode" else s for s in card.stages)
