@@ -132,7 +132,7 @@ class Card(BaseModel):
         tasks = set(self.tasks_for(name))
         if tasks == set(self.tasks):
             return self
-        ids = [stage.id or f"stage{position + 1}" for position, stage in enumerate(self.stages)]
+        ids = [self.stage_id(position) for position in range(len(self.stages))]
         parents = [self.stage_parents(position) for position in range(len(self.stages))]
         dropped: set[str] = set()
         for position, stage in enumerate(self.stages):
@@ -156,6 +156,10 @@ class Card(BaseModel):
         """The branch stages (alternative modes) the card says serve ``task_id``, in card order."""
         return tuple(s for s in self.stages if s.branch and task_id in s.tasks)
 
+    def stage_id(self, position: int) -> str:
+        """The id of stage ``position``: its own, else 'stage' and its 1-based position."""
+        return self.stages[position].id or f"stage{position + 1}"
+
     def stage_parents(self, position: int) -> tuple[str, ...]:
         """Ids of what feeds stage ``position``: its ``after``, else the stage before it, else 'input'."""
         stage = self.stages[position]
@@ -163,7 +167,7 @@ class Card(BaseModel):
             return stage.after
         if position == 0:
             return ("input",)
-        return (self.stages[position - 1].id or f"stage{position}",)
+        return (self.stage_id(position - 1),)
 
 
 class Source(BaseModel):

@@ -85,7 +85,7 @@ def _from_card(source: Source, effective: Source, card: Source | None, analysis:
                       statement=_cite(source, text, [q for q in (info.input, *supplied) if q], card)))
     ids: dict[str, str] = {}
     for position, stage in enumerate(info.stages):
-        node_id = stage.id or f"stage{position + 1}"
+        node_id = info.stage_id(position)
         ids[node_id] = f"s_{node_id}"
         nodes.append(Node(id=f"s_{node_id}", kind=stage.kind, label=stage.name, branch=stage.branch,
                           statement=_cite(source, stage.text, [stage.text], card)))
@@ -94,8 +94,8 @@ def _from_card(source: Source, effective: Source, card: Source | None, analysis:
                       statement=_cite(source, f"It returns {output}.", [output] if info.output else [], card)))
     links: list[tuple[str, str]] = []
     fed: set[str] = set()
-    for position, stage in enumerate(info.stages):
-        target = ids[stage.id or f"stage{position + 1}"]
+    for position in range(len(info.stages)):
+        target = ids[info.stage_id(position)]
         for parent in info.stage_parents(position):
             origin = "input" if parent == "input" else ids.get(parent, "input")
             links.append((origin, target))
