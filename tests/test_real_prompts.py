@@ -341,6 +341,18 @@ def test_listed_variants_of_one_model_and_no_hint_which_leave_the_choice_open():
     assert verify(result).ok
 
 
+def test_a_sibling_checkpoint_fine_tuned_for_another_mode_leaves_no_choice_open():
+    # The question asks about a photo and a typed question; the captioning checkpoint does not answer questions.
+    result = answer_prompt(prompt("I took a photo of a medicine trolley and typed 'how many bottles are on the top "
+                                  "shelf?', and it answered 'three'. How did it work that out from the photo?",
+                                  [("Salesforce/blip-vqa-base", None, None),
+                                   ("Salesforce/blip-image-captioning-base", None, None)]))
+    assert result.references[0].source.name == "Salesforce/blip-vqa-base"
+    notes = [n.text for flow in result.workflow for n in flow.notes]
+    assert not any("the choice among them is open" in n for n in notes), notes
+    assert verify(result).ok
+
+
 @needs_dataset
 def test_sources_that_merely_share_a_word_do_not_crowd_out_the_model_below_them():
     # Diffusion summaries say "noise" and "clean"; the denoisers' say "denoising". They rank lower but bear on it.

@@ -79,7 +79,7 @@ class Responder:
             task_id = next((t for h, t in decided.seconds if h is hit), decided.primary_task)
             flow = build_workflow(hit.source, hit.backing, analysis, self.taxonomy, task_id)
             note = variant_reason(hit, analysis, self.taxonomy)
-            if note is None and _has_siblings(hit, ranking.hits):
+            if note is None and _has_siblings(hit, ranking.hits, task_id):
                 note = Statement(text=phrases.VARIANT_OPEN.format(name=hit.source.name), sources=(hit.source.id,),
                                  evidence=(Evidence.of(hit.source, hit.source.name),))
             if note is not None:
@@ -170,13 +170,14 @@ class _Context:
         return flow.model_copy(update={"nodes": tuple(nodes), "notes": tuple(self.keep(flow.notes, dropped))})
 
 
-def _has_siblings(hit: Hit, hits: Sequence[Hit]) -> bool:
-    """True when the ranking holds another released variant of the hit's card family."""
+def _has_siblings(hit: Hit, hits: Sequence[Hit], task_id: str | None) -> bool:
+    """True when the ranking holds another released variant of the hit's card family that also does ``task_id``:
+    a sibling fine-tuned for another mode (a captioning checkpoint beside a VQA one) leaves no choice open."""
     card = hit.backing.card.library_id if hit.backing is not None and hit.backing.card is not None else None
     if card is None:
         return False
     return any(h.source.id != hit.source.id and h.backing is not None and h.backing.card is not None
-               and h.backing.card.library_id == card for h in hits)
+               and h.backing.card.library_id == card and (task_id is None or task_id in h.labels) for h in hits)
 
 
 def _distinct_families(hits: list[Hit]) -> list[Hit]:
