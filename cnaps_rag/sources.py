@@ -127,11 +127,29 @@ class Card(BaseModel):
     def for_checkpoint(self, name: str) -> "Card":
         """The card as it applies to the checkpoint ``name``: when a variant token narrows its tasks
         (``speecht5_tts``), the branches that serve none of them, and the stages fed only by them, are
-        left out, and a single remaining branch is drawn as the plain path it then is. A card whose
-        branches leave nothing for the checkpoint (no branch for its task) is drawn whole."""
+        left out, and a single remaining branch is drawn as the plain path it then is; so are the user
+        inputs meant for other modes. A card whose branches leave nothing for the checkpoint (no branch
+        for its task) keeps all its stages."""
         tasks = set(self.tasks_for(name))
         if tasks == set(self.tasks):
             return self
+        card = self.model_copy(update={"user_inputs": self._inputs_for(name)})
+        return card._stages_for(tasks)
+
+    def _inputs_for(self, name: str) -> tuple[str, ...]:
+        """What the user supplies to the checkpoint ``name``: an input that names a mode token ("for Fill, a
+        mask") belongs to the checkpoints carrying one of the tokens it names."""
+        modes = [v.token for v in self.variants if v.tasks]
+        carried = {v.token for v in self.variants_in(name)}
+        kept = []
+        for text in self.user_inputs:
+            named = {token for token in modes if carries_token(text, token)}
+            if not named or named & carried:
+                kept.append(text)
+        return tuple(kept)
+
+    def _stages_for(self, tasks: set[str]) -> "Card":
+        """The card without the branches that serve none of ``tasks`` (see ``for_checkpoint``)."""
         ids = [self.stage_id(position) for position in range(len(self.stages))]
         parents = [self.stage_parents(position) for position in range(len(self.stages))]
         dropped: set[str] = set()

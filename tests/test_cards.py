@@ -280,3 +280,18 @@ def test_a_family_name_without_a_mode_token_keeps_every_branch():
     result = answer_prompt(prompt("It answered a question about my photo. How?", "BLIP"))
     branches = {n.branch for n in result.workflow[0].nodes if n.branch}
     assert branches == {"captioning", "question answering"}
+
+
+@pytest.mark.parametrize(("question", "name", "said", "unsaid"), [
+    ("I showed it a photo of my kitchen and asked how many mugs are on the shelf; it said three. How?",
+     "Salesforce/blip-vqa-base", "a written question about the image", "the first words of a caption"),
+    ("A caption appeared under my holiday photo saying 'a dog on the beach'. How?",
+     "Salesforce/blip-image-captioning-base", "the first words of a caption", "a written question"),
+    ("I painted over my ex in a beach photo and the sand and sea filled in. How?",
+     "black-forest-labs/FLUX.1-Fill-dev", "a black-and-white mask", "an edit instruction"),
+])
+def test_a_one_mode_checkpoint_asks_only_for_what_its_mode_takes(question, name, said, unsaid):
+    result = answer_prompt(prompt(question, name))
+    (text,) = [n.statement.text for n in result.workflow[0].nodes if n.kind == "input"]
+    assert said in text and unsaid not in text, text
+    assert verify(result).ok, verify(result).problems
