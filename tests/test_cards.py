@@ -91,6 +91,12 @@ def _assert_card_graph(card_id: str, name: str) -> None:
     assert [n.label for n in stages] == [s.name for s in _checkpoint_stages(card, name)]
 
 
+def _input_sentence(result) -> str:
+    """Part 2's one input step: what the model takes and what the user supplies."""
+    (text,) = [n.statement.text for flow in result.workflow for n in flow.nodes if n.kind == "input"]
+    return text
+
+
 def _checkpoint_stages(card, name: str):
     """The card's stages as drawn for ``name``: a checkpoint fine-tuned for one mode leaves out the other modes."""
     return card.as_source().card.for_checkpoint(name).stages
@@ -245,7 +251,7 @@ def test_part_one_explains_a_mode_by_the_stage_the_card_says_serves_the_task(ret
 ])
 def test_what_the_user_may_add_is_said_as_optional_once(question, name, supplied):
     result = answer_prompt(prompt(question, name))
-    (text,) = [n.statement.text for flow in result.workflow for n in flow.nodes if n.kind == "input"]
+    text = _input_sentence(result)
     assert supplied in text and "supply optionally" not in text
     assert verify(result).ok, verify(result).problems
 
@@ -292,6 +298,6 @@ def test_a_family_name_without_a_mode_token_keeps_every_branch():
 ])
 def test_a_one_mode_checkpoint_asks_only_for_what_its_mode_takes(question, name, said, unsaid):
     result = answer_prompt(prompt(question, name))
-    (text,) = [n.statement.text for n in result.workflow[0].nodes if n.kind == "input"]
+    text = _input_sentence(result)
     assert said in text and unsaid not in text, text
     assert verify(result).ok, verify(result).problems
