@@ -33,6 +33,10 @@ _QUOTED_SPAN = re.compile(r"[\"“][^\"“”]{1,300}[\"”]|‘[^‘’]{1,300}
 _INTO = re.compile(r"\b(?:into|to|as|back|got|get|gets|received|receive|returned)\b(?:\s+[\w-]+){0,2}\s*$",
                    re.IGNORECASE)
 
+# "I wrote 'make my hair red' on a selfie": data the typed prompt was written on, right after it, was in hand, like
+# data named before the prompt. At most two words ("on my old selfie") stand between them.
+_WRITTEN_ON = re.compile(r"^[\s,]*(?:on|onto|over)(?:\s+[\w'-]+){0,2}\s*$", re.IGNORECASE)
+
 
 def modality_words(question: str, taxonomy: Taxonomy) -> list[tuple[int, int, str]]:
     """(start, end, modality) of every taxonomy modality word in the question ('photo' -> image), in order."""
@@ -137,9 +141,12 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     direction = question_direction(question, words)
     modalities = tuple(dict.fromkeys(modality for _, _, modality in words))
     own = words if own_words is question else modality_words(own_words, taxonomy)
-    # Data named before the typed prompt was already in hand ("I took a photo and typed 'how many bottles?'"):
-    # the input is that data with the typed text, and it is not what comes out.
-    held = frozenset(m for start, _, m in own if typed is not None and start < typed.start() and m != "text")
+    # Data named before the typed prompt was already in hand ("I took a photo and typed 'how many bottles?'"),
+    # as was data the prompt was written on: the input is that data with the typed text, not what comes out.
+    prompt = _QUOTED_SPAN.match(question, typed.end() - 1) if typed is not None else None
+    held = frozenset(m for start, _, m in words if typed is not None and m != "text" and (
+        start < typed.start() or (prompt is not None and start >= prompt.end()
+                                  and _WRITTEN_ON.match(question[prompt.end():start]))))
     if text_input:
         logits = logits + tuning.text_input_bonus * taxonomy.typed_input_mask(held)
     made = {m for _, _, m in own if m != "text"} - held

@@ -66,6 +66,9 @@ def test_a_straight_single_quote_opens_a_typed_prompt_and_an_apostrophe_does_not
     ("I took a photo of a medicine trolley and typed 'how many bottles are on the top shelf?', and it answered "
      "'three'. How did it work that out from the photo?", "visual_question_answering", None),
     ("I typed 'a lighthouse in a storm, watercolor style' and got a new picture. How?", "text_to_image", ("text", "image")),
+    # The selfie is what the instruction was written on, so it went in; it was read as the output (2026-11-27).
+    ("I wrote 'give me a short bob haircut' on my selfie and the hair changed while my face stayed the same. How?",
+     "instruction_image_editing", None),
 ])
 def test_data_named_before_a_typed_prompt_goes_in_with_it_and_data_named_after_comes_out(question, task, direction):
     read = analysis(question)
