@@ -499,3 +499,17 @@ def test_a_papers_gist_is_a_sentence_about_its_title_not_an_empty_we_sentence():
     assert "We train the landing policy with reinforcement learning in a simulator with random deck motion" in quotes
     assert "We address all these issues in this work" not in quotes
     assert verify(result).ok
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_the_model_doing_the_named_action_leads_and_the_one_for_a_named_defect_of_the_input_follows(order):
+    # "Upscaled by 3x" is the action and "heavily compressed" describes the input: the JPEG model led
+    # (its task scored higher) and the x3 enlarger came second (2026-11-27).
+    models = [("Restoration-SwinIR-Jpeg10", "https://arxiv.org/abs/2108.10257", None),
+              ("SISR-EDSR-x3", "https://arxiv.org/abs/1707.02921", None)][::order]
+    result = answer_prompt(prompt("I upscaled a heavily compressed screenshot by 3x and it still looked clean. How "
+                                  "does AI restore natural detail from such a low-quality file?", models))
+    recommended = [r.source.name for r in result.references if r.role == "recommended model"]
+    assert recommended == ["SISR-EDSR-x3", "Restoration-SwinIR-Jpeg10"]
+    assert result.task.task_ids[:2] == ("super_resolution", "jpeg_artifact_removal")
+    assert verify(result).ok

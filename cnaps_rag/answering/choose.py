@@ -148,6 +148,7 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
     contenders = [h for h in plausible if fits[h.source.id] >= tuning.answer.tangential_ratio * top_fit
                   or h.source.id in relevant]
     best = max(contenders, key=lambda h: (h.source.id in fitting and not _other_scale(h, analysis, taxonomy),
+                                          not _treats_only_a_defect(h, analysis, tuning),
                                           fits[h.source.id] if fitting else 0.0, h.source.id in relevant, h.score),
                default=None)
     unknown = [h for h in models if not described(h)]
@@ -199,6 +200,17 @@ def _other_scale(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy) -> bo
         return False
     scale = taxonomy.parse_name(hit.source.name).scale
     return scale is not None and not analysis.asks_for_scale(scale)
+
+
+def _treats_only_a_defect(hit: Hit, analysis: QuestionAnalysis, tuning: Tuning) -> bool:
+    """True when the question names an action ("enlarged ... by 3x") and every asked task the model is labelled with
+    (or, unlabelled, its card names) is one whose defect the question names of the input ("heavily compressed"):
+    the model acting as asked leads, and this one is the second model for the second task."""
+    if not analysis.input_defects:
+        return False
+    probability = dict(zip(analysis.task_ids, analysis.probabilities))
+    own = [t for t in hit.labels or _tasks_of(hit) if probability.get(t, 0.0) >= tuning.question.asked_floor]
+    return bool(own) and all(t in analysis.input_defects for t in own)
 
 
 def _does_something_else(hit: Hit, task_id: str, fit: float, relevant: bool, analysis: QuestionAnalysis,
