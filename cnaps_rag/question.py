@@ -161,7 +161,12 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
         # Cues are a prior beside the example vote, not a veto over it: a cue phrase counts only for tasks
         # whose examples the question also resembles, so "how far" in a question about how far every
         # pixel moved between two frames does not make it depth estimation.
-        cue_scores = matcher.total(matches) * (similarities.max() - similarities <= tuning.cue_gap)
+        # An action the question says was done ("I enlarged ...") is no such word: it counts however far the
+        # question's examples are.
+        action = [phrase in taxonomy.tasks[column].actions for column, phrase, _ in matches]
+        acts = matcher.total([m for m, a in zip(matches, action) if a])
+        rest = matcher.total([m for m, a in zip(matches, action) if not a])
+        cue_scores = acts + rest * (similarities.max() - similarities <= tuning.cue_gap)
         if scale is not None:
             cue_scores = cue_scores + tuning.scale_cue * taxonomy.scale_cue_mask(scale)
         scored = logits + tuning.cue_weight * (1.0 - np.exp(-cue_scores))

@@ -43,7 +43,7 @@ class QuestionTuning(_Frozen):
     defect_share: float = Field(0.25, description="share of its weight a defect cue ('blocky') keeps for its task when the question names another task's action ('enlarged'), as the defect describes the input; 0 and 0.25 tie on catalog Query1 (0.804) and 0.5 loses one, and 0.25 keeps a defect some evidence (*tuned*)")
     text_input_bonus: float = Field(2.0, description="logit added to text-input tasks when the question quotes a typed prompt")
     direction_bonus: float = Field(2.0, description="logit added to tasks turning the modality the question names into the one it asks for")
-    cue_gap: float = Field(0.12, description="a cue counts only for tasks whose example similarity is within this of the best task's: 0.08 and 0.12 tie on the blind well-known prompts (43/50 vs 38/50 without), 0.12 leaves the rewritten prompts unchanged; the CV is flat")
+    cue_gap: float = Field(0.12, description="a cue other than an action counts only for tasks whose example similarity is within this of the best task's: 0.08 and 0.12 tie on the blind well-known prompts (43/50 vs 38/50 without), 0.12 leaves the rewritten prompts unchanged; the CV is flat")
     phrase_length_bonus: float = Field(0.5, description="extra cue weight per extra word: longer phrases are more specific")
     keyword_discount: float = Field(0.8, description="technical keywords count a little less than lay cues in a question")
     max_scale: float = Field(100.0, description="largest enlargement factor read from a question; beyond is not a zoom")

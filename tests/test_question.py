@@ -6,6 +6,7 @@ import pytest
 
 from cnaps_rag import default_engine
 from cnaps_rag.question import QuestionAnalysis
+from cnaps_rag.tuning import TUNING
 from cnaps_rag.answering.choose import asked_tasks
 
 
@@ -74,3 +75,15 @@ def test_data_named_before_a_typed_prompt_goes_in_with_it_and_data_named_after_c
     read = analysis(question)
     assert read.top(1)[0][0] == task
     assert read.direction == direction
+
+
+@pytest.mark.parametrize(("question", "task"), [
+    # "Upscaled" was dropped because the rest reads like JPEG-repair examples (2026-11-27).
+    ("I upscaled a blurry old scan full of compression blocks and the blocks vanished. What clues does AI use to "
+     "rebuild what compression damaged?", "super_resolution"),
+    ("I translated a blurry photo of a street sign and the words came out right. How does the AI read damaged "
+     "letters?", "machine_translation"),
+])
+def test_an_action_the_question_says_was_done_is_asked_however_the_rest_is_worded(question, task):
+    read = analysis(question)
+    assert dict(zip(read.task_ids, read.probabilities))[task] >= TUNING.question.asked_floor
