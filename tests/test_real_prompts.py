@@ -513,3 +513,17 @@ def test_the_model_doing_the_named_action_leads_and_the_one_for_a_named_defect_o
     assert recommended == ["SISR-EDSR-x3", "Restoration-SwinIR-Jpeg10"]
     assert result.task.task_ids[:2] == ("super_resolution", "jpeg_artifact_removal")
     assert verify(result).ok
+
+
+def test_a_listed_model_doing_nothing_but_what_the_subject_does_is_not_tangential():
+    # Two text-to-speech models for a line to be read aloud: the second was called tangential because the
+    # question's task stayed below the asked floor and the ranking did not find it relevant (2026-11-27).
+    result = answer_prompt(prompt("Read this line in a cheerful voice: ‘Our store opens at nine tomorrow.’", [
+        ("Txt2Voice-HuggingFace-espnet-fastspeech2_conformer_with_hifigan", None, None),
+        ("Txt2Voice-HuggingFace-suno-bark", None, None),
+        ("Txt2Img-StableDiffusionV1-colorful", None, None)]))
+    roles = {r.source.name: r.role for r in result.references}
+    assert roles["Txt2Voice-HuggingFace-espnet-fastspeech2_conformer_with_hifigan"] == "recommended model"
+    assert roles["Txt2Voice-HuggingFace-suno-bark"] == "recommended model"
+    assert roles["Txt2Img-StableDiffusionV1-colorful"] == "tangential"
+    assert verify(result).ok

@@ -123,6 +123,11 @@ def plan(ranking: Ranking, hits: Sequence[Hit], listed: dict[str, ListedAs] | No
     return result
 
 
+def _own_tasks(hit: Hit) -> set[str]:
+    """What the model itself does: its labels, or without labels its card's tasks for its name."""
+    return set(hit.labels or _tasks_of(hit))
+
+
 def _tasks_of(hit: Hit | None) -> tuple[str, ...]:
     return () if hit is None else tuple(dict.fromkeys((*hit.labels, *family_tasks(hit))))
 
@@ -174,9 +179,12 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
             continue
         known = bool(_tasks_of(hit))
         weak = fits[hit.source.id] < tuning.answer.tangential_ratio * fits.get(best.source.id, 0.0) if best else False
-        # Nothing says a model known by name only does something else: the recommender's choice stands.
+        # Nothing says a model known by name only does something else: the recommender's choice stands. Nor does
+        # anything say so of a model that does nothing but what the subject itself does (a second text-to-speech
+        # model), by their own labels, not their families' other modes.
         if (hit is best or hit.source.id in fitting or (hit.source.id in relevant and not (known and weak))
-                or (best is not None and hit.source.id in nameless)):
+                or (best is not None and hit.source.id in nameless)
+                or (best is not None and known and _own_tasks(hit) <= _own_tasks(best))):
             roles[hit.source.id] = "recommended model"
         else:
             roles[hit.source.id] = "tangential"
