@@ -13,7 +13,9 @@ topic modelling) and their neighbours (music, speech, text classification); the 
 ``data/well_known_eighth_prompts.json`` were written blind for twenty pairs of neighbouring tasks (denoising beside
 deblurring, scene-text OCR beside document OCR...), the other listed model doing the pair's other task; the 40 of
 ``data/well_known_ninth_prompts.json`` were written blind about released checkpoints that do one mode of a
-multi-mode family (``blip-vqa-base`` beside ``blip-image-captioning-base``, ``YOLO11n-seg`` beside ``YOLO11n``)."""
+multi-mode family (``blip-vqa-base`` beside ``blip-image-captioning-base``, ``YOLO11n-seg`` beside ``YOLO11n``); the 40
+of ``data/well_known_tenth_prompts.json`` were written blind as requests handing a file to a tool ("Please type out
+everything he says"), one task each, beside a model of a neighbouring task on the same data."""
 
 from __future__ import annotations
 
@@ -71,6 +73,14 @@ NINTH_FLOOR = 0.8  # share answered about their own model: 0.825 now, 0.625 when
 # beside Speech Commands (same task, the listed order decides); CoTracker's dots read as video object segmentation.
 NINTH_WRONG = 7
 NINTH_TASK_FLOOR = 0.8  # share whose answer names the case's task first: 0.85 now, 0.75 when first measured
+TENTH = json.loads((DATA / "well_known_tenth_prompts.json").read_text(encoding="utf-8"))["cases"]
+TENTH_FLOOR = 0.75  # share answered about their own model: 0.775 when first measured blind (c6bb9a8)
+# Abstaining, six requests about text or a voicemail that name no data kind cnaps_rag reads as data ("Go through these
+# 300 customer reviews", "this contract", "this spreadsheet", "this voicemail"). Reading "this <document>" as data
+# was tried: 36 of 40 here, but 130 of 160 blind everyday questions about a letter or a lease answered (22 without).
+# Answers about the other model: CodeT5's "write a plain-English note for each function" read as code generation
+# (StarCoder); Shap-E's "a 3D model ... just from that description" went to TripoSR, image to 3D.
+TENTH_WRONG = 2
 TASK_IDS = {"text-to-audio generation": "text_to_audio", "topic modelling": "topic_modelling",
             "music generation": "music_generation", "text-to-speech": "text_to_speech",
             "text classification": "text_classification", "text summarization": "text_summarization",
@@ -118,7 +128,8 @@ def test_most_questions_beside_a_model_of_a_neighbouring_task_pick_their_own_mod
     (LONG_TAIL, LONG_TAIL_FLOOR, LONG_TAIL_WRONG),
     (MORE_TASKS, MORE_TASKS_FLOOR, MORE_TASKS_WRONG),
     (EIGHT_TASKS, EIGHT_TASKS_FLOOR, EIGHT_TASKS_WRONG),
-], ids=["long_tail", "more_tasks", "eight_tasks"])
+    (TENTH, TENTH_FLOOR, TENTH_WRONG),
+], ids=["long_tail", "more_tasks", "eight_tasks", "tenth_requests_handing_over_a_file"])
 def test_a_question_about_a_newly_covered_task_is_answered_about_its_own_model_or_not_at_all(cases, floor, most_wrong):
     right, wrong = own_and_other(answer_all(cases))
     assert len(wrong) <= most_wrong, wrong  # the other listed model is (almost) never made the subject
