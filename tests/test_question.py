@@ -6,8 +6,8 @@ import pytest
 
 from cnaps_rag import default_engine
 from cnaps_rag.question import QuestionAnalysis
-from cnaps_rag.tuning import TUNING
 from cnaps_rag.answering.choose import asked_tasks
+from cnaps_rag.tuning import TUNING
 
 
 def analysis(question: str) -> QuestionAnalysis:

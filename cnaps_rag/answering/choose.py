@@ -217,7 +217,7 @@ def _treats_only_a_defect(hit: Hit, analysis: QuestionAnalysis, tuning: Tuning) 
     if not analysis.input_defects:
         return False
     probability = dict(zip(analysis.task_ids, analysis.probabilities))
-    own = [t for t in hit.labels or _tasks_of(hit) if probability.get(t, 0.0) >= tuning.question.asked_floor]
+    own = [t for t in _own_tasks(hit) if probability.get(t, 0.0) >= tuning.question.asked_floor]
     return bool(own) and all(t in analysis.input_defects for t in own)
 
 
