@@ -87,3 +87,10 @@ def test_data_named_before_a_typed_prompt_goes_in_with_it_and_data_named_after_c
 def test_an_action_the_question_says_was_done_is_asked_however_the_rest_is_worded(question, task):
     read = analysis(question)
     assert dict(zip(read.task_ids, read.probabilities))[task] >= TUNING.question.asked_floor
+
+
+def test_a_voicemail_is_audio_like_a_voice_memo():
+    # The example questions of seven audio tasks say "voicemail"; the data words did not, so a request to type one
+    # out named no data and abstained (2026-11-27).
+    read = analysis("My dentist left a voicemail about moving my appointment. Please write down exactly what she said.")
+    assert "audio" in read.modalities
