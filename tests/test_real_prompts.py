@@ -465,6 +465,28 @@ def test_everyday_requests_abstain_whatever_models_are_listed(listed, scope_data
     assert answered == []
 
 
+HANDED_OVER = json.loads((DATA / "handed_over_questions.json").read_text(encoding="utf-8"))
+HANDED_LISTINGS = [[("facebook/bart-large-cnn", None, None), ("dslim/bert-base-NER", None, None)],
+                   [("openai/whisper-small", None, None), ("Helsinki-NLP/opus-mt-en-de", None, None)],
+                   [("facebook/bart-large-mnli", None, None), ("deepset/roberta-base-squad2", None, None)],
+                   [("grammarly/coedit-large", None, None), ("microsoft/speecht5_tts", None, None)]]
+# Measured when the set was written (440399a): 22 of the 160 everyday prompts answered, 109 of the 160 requests.
+# Everyday questions that name data ("these wartime documents and photos") and read like a task ("before speaking"
+# as text-to-speech) are answered; requests naming their text only as "this letter" or "these tickets" abstain.
+# Reading any noun after "this" as data answered 130 everyday prompts (reverted); these bounds would have caught it.
+HANDED_EVERYDAY_MOST = 24
+HANDED_PROCESS_LEAST = 105
+
+
+@pytest.mark.slow
+def test_everyday_questions_about_a_document_mostly_abstain_and_requests_to_process_one_are_mostly_answered():
+    answered = {group: sum(not answer_prompt(prompt(q, listed)).abstained
+                           for listed in HANDED_LISTINGS for q in HANDED_OVER[group])
+                for group in ("everyday", "process")}
+    assert answered["everyday"] <= HANDED_EVERYDAY_MOST, answered
+    assert answered["process"] >= HANDED_PROCESS_LEAST, answered
+
+
 def test_a_sound_effect_made_by_audioldm_is_text_to_audio_not_music():
     result = answer_prompt(prompt("Make me ten seconds of a crackling campfire with crickets chirping, no music.",
                                   [("cvssp/audioldm-s-full-v2", "https://arxiv.org/abs/2301.12503", None),
