@@ -89,6 +89,18 @@ def question_scale(question: str, max_scale: float = TUNING.question.max_scale) 
     return None, None
 
 
+def _held_data(question: str, typed: re.Match[str] | None, words: list[tuple[int, int, str]]) -> frozenset[str]:
+    """The kinds of data (not text) in hand beside a typed prompt: named before it ("I took a photo and typed 'how
+    many bottles?'") or what it was written on ("... on a selfie"). The input is that data with the typed text,
+    not what comes out. None without a typed prompt."""
+    if typed is None:
+        return frozenset()
+    prompt = _QUOTED_SPAN.match(question, typed.end() - 1)
+    after = prompt.end() if prompt is not None else None
+    return frozenset(m for start, _, m in words if m != "text" and (
+        start < typed.start() or (after is not None and start >= after and _WRITTEN_ON.match(question[after:start]))))
+
+
 class QuestionAnalysis(BaseModel):
     """What a question says about tasks: a probability per task, the cues that fired, the scale asked for."""
 
@@ -141,12 +153,7 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     direction = question_direction(question, words)
     modalities = tuple(dict.fromkeys(modality for _, _, modality in words))
     own = words if own_words is question else modality_words(own_words, taxonomy)
-    # Data named before the typed prompt was already in hand ("I took a photo and typed 'how many bottles?'"),
-    # as was data the prompt was written on: the input is that data with the typed text, not what comes out.
-    prompt = _QUOTED_SPAN.match(question, typed.end() - 1) if typed is not None else None
-    held = frozenset(m for start, _, m in words if typed is not None and m != "text" and (
-        start < typed.start() or (prompt is not None and start >= prompt.end()
-                                  and _WRITTEN_ON.match(question[prompt.end():start]))))
+    held = _held_data(question, typed, words)
     if text_input:
         logits = logits + tuning.text_input_bonus * taxonomy.typed_input_mask(held)
     made = {m for _, _, m in own if m != "text"} - held

@@ -76,9 +76,9 @@ NINTH_TASK_FLOOR = 0.8  # share whose answer names the case's task first: 0.85 n
 TENTH = json.loads((DATA / "well_known_tenth_prompts.json").read_text(encoding="utf-8"))["cases"]
 TENTH_FLOOR = 0.75  # share answered about their own model: 0.8 now, 0.775 when first measured blind (c6bb9a8)
 # Abstaining, six requests that name no data kind cnaps_rag reads as data ("Go through these 300 customer reviews",
-# "this contract", "this spreadsheet", "this scanned letter"). Reading "this <document>" as data was tried: 36 of 40 here, but 130
-# of 160 blind everyday questions about a letter or a lease answered (22 without). Whisper's "voicemail" is answered
-# since "voicemail" became an audio word.
+# "this contract", "this spreadsheet", "this scanned letter"). Reading "this <document>" as data was tried: 36 of 40
+# here, but 130 of 160 blind everyday questions about a letter or a lease answered (22 without). Whisper's "voicemail"
+# is answered since "voicemail" became an audio word.
 # Answers about the other model: CodeT5's "write a plain-English note for each function" read as code generation
 # (StarCoder); Shap-E's "a 3D model ... just from that description" went to TripoSR, image to 3D.
 TENTH_WRONG = 2
