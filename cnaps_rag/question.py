@@ -37,6 +37,14 @@ _INTO = re.compile(r"\b(?:into|to|as|back|got|get|gets|received|receive|returned
 # data named before the prompt. At most two words ("on my old selfie") stand between them.
 _WRITTEN_ON = re.compile(r"^[\s,]*(?:on|onto|over)(?:\s+[\w'-]+){0,2}\s*$", re.IGNORECASE)
 
+# Data in hand: "this photo", "my old recordings", "the attached scan", "here's a picture". Not "that picture": as often
+# it is the one that came out.
+_IN_HAND = re.compile(
+    r"\b(?:this|these|my|our|your|his|her|their|attached|uploaded|here's an?|here is an?|here are)"
+    r"\s+(?:[\w'-]+\s+){0,2}$",
+    re.IGNORECASE,
+)
+
 
 def modality_words(question: str, taxonomy: Taxonomy) -> list[tuple[int, int, str]]:
     """(start, end, modality) of every taxonomy modality word in the question ('photo' -> image), in order."""
@@ -91,14 +99,39 @@ def question_scale(question: str, max_scale: float = TUNING.question.max_scale) 
 
 def _held_data(question: str, typed: re.Match[str] | None, words: list[tuple[int, int, str]]) -> frozenset[str]:
     """The kinds of data (not text) in hand beside a typed prompt: named before it ("I took a photo and typed 'how
-    many bottles?'") or what it was written on ("... on a selfie"). The input is that data with the typed text,
-    not what comes out. None without a typed prompt."""
+    many bottles?'"), what it was written on ("... on a selfie") or data the question says is in hand ("... around
+    those things in my kitchen photo"). The input is that data with the typed text, not what comes out. None without
+    a typed prompt."""
     if typed is None:
         return frozenset()
     prompt = _QUOTED_SPAN.match(question, typed.end() - 1)
     after = prompt.end() if prompt is not None else None
     return frozenset(m for start, _, m in words if m != "text" and (
-        start < typed.start() or (after is not None and start >= after and _WRITTEN_ON.match(question[after:start]))))
+        start < typed.start() or (after is not None and start >= after and _WRITTEN_ON.match(question[after:start]))
+        or _IN_HAND.search(question[:start])))
+
+
+# "Create a gloomy portrait of a violinist in a foggy alley": a request, in the question's own words, to make
+# something new is itself a typed prompt when no data is in hand ("foggy" asks for no fog to be removed, and "paint me
+# a stormy sea" for no photo to be restyled).
+_DESCRIBED = re.compile(
+    r"(?:^|(?<=[.!?;:]))\s*(?:(?:please|now|could you|can you|would you)\s+)?"
+    r"(?:create|make|paint|draw|generate|design|render|produce|illustrate|sketch|imagine|compose)\s+"
+    r"(?:me\s+|us\s+)?(?:a|an|some|one|two|three|four|five|six)\b",
+    re.IGNORECASE,
+)
+
+
+def _in_hand(question: str, words: list[tuple[int, int, str]]) -> frozenset[str]:
+    """The kinds of data the question says are in hand, wherever it names them ("boxes around the mugs in my kitchen
+    photo")."""
+    return frozenset(m for start, _, m in words if _IN_HAND.search(question[:start]))
+
+
+def _described_request(question: str, words: list[tuple[int, int, str]]) -> re.Match[str] | None:
+    """The request to make something from a description given in the question itself, when no data the question
+    names is in hand; None otherwise."""
+    return None if _in_hand(question, words) else _DESCRIBED.search(question)
 
 
 class QuestionAnalysis(BaseModel):
@@ -142,18 +175,24 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     similarities = taxonomy.task_similarity(task_vectors @ question_vector, tuning.example_neighbours)
     matcher = taxonomy.matcher(tuning)
     typed = _QUOTED_INPUT.search(question)
-    text_input = typed is not None
+    words = modality_words(question, taxonomy)
+    described = _described_request(question, words) if typed is None else None
+    text_input = typed is not None or described is not None
     # A typed prompt's own words are content ("a grainy photo at night"), so cues and data kinds are
     # read from the rest of the question.
-    own_words = _QUOTED_SPAN.sub(" ", question) if text_input else question
+    own_words = _QUOTED_SPAN.sub(" ", question) if typed is not None else question
+    held = _held_data(question, typed, words)
     found = matcher.match(own_words)
+    if text_input:
+        # The input is the prompt and the data in hand beside it, so only tasks taking those can be asked: "why did
+        # it lean so dark?" about a picture made from a typed prompt asks for no dark photo to be brightened.
+        askable = taxonomy.needs_only_mask(held)
+        found = [match for match in found if askable[match[0]]]
     scale, scale_text = question_scale(question, tuning.max_scale)
     logits = similarities / tuning.task_temperature
-    words = modality_words(question, taxonomy)
     direction = question_direction(question, words)
     modalities = tuple(dict.fromkeys(modality for _, _, modality in words))
     own = words if own_words is question else modality_words(own_words, taxonomy)
-    held = _held_data(question, typed, words)
     if text_input:
         logits = logits + tuning.text_input_bonus * taxonomy.typed_input_mask(held)
     made = {m for _, _, m in own if m != "text"} - held

@@ -236,6 +236,12 @@ class Taxonomy(BaseModel):
         wanted = {"text", *held}
         return np.array([float(set(t.inputs) == wanted) for t in self.tasks], dtype=np.float32)
 
+    def needs_only_mask(self, held: frozenset[str] = frozenset()) -> np.ndarray:
+        """1.0 for tasks that need nothing but a typed text and the kinds of data ``held``: what can be asked of
+        a prompt and the data in hand beside it."""
+        allowed = {"text", *held}
+        return np.array([float(set(t.inputs) <= allowed) for t in self.tasks], dtype=np.float32)
+
     @cached_property
     def _labels(self) -> dict[str, int]:
         return {label.lower(): i for i, t in enumerate(self.tasks) for label in t.labels}

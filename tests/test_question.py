@@ -94,3 +94,32 @@ def test_a_voicemail_is_audio_like_a_voice_memo():
     # out named no data and abstained (2026-11-27).
     read = analysis("My dentist left a voicemail about moving my appointment. Please write down exactly what she said.")
     assert "audio" in read.modalities
+
+
+@pytest.mark.parametrize("question", [
+    # The scene's own words were read as defects of a photo to restore: "dim" made it low-light enhancement,
+    # "foggy" weather removal (2026-11-27).
+    "Please create a picture of a dim, foggy lighthouse with one lamp glowing over the rocks.",
+    "Make a grainy, blurry-looking photo of a 1970s diner at night for my band's album cover.",
+    "Could you paint me a dark stormy sea with a small sailboat fighting the waves?",
+])
+def test_a_request_to_make_something_new_is_a_prompt_whatever_the_scene_looks_like(question):
+    read = analysis(question)
+    assert read.top(1)[0][0] == "text_to_image"
+    assert read.text_input
+
+
+@pytest.mark.parametrize(("question", "task"), [
+    ("Make this dim, foggy photo of the lighthouse clearer.", "weather_removal"),
+    ("Here's a picture of our cellar; please make a brighter version of it, it is far too dark.", "low_light_enhancement"),
+])
+def test_a_request_about_data_in_hand_is_no_description(question, task):
+    read = analysis(question)
+    assert not read.text_input
+    assert dict(zip(read.task_ids, read.probabilities))[task] >= TUNING.question.asked_floor
+
+
+def test_data_the_question_says_is_in_hand_goes_in_beside_a_typed_prompt_wherever_it_is_named():
+    # Named after the prompt, the photo was not counted as input, so the detection asked for was dropped (2026-11-27).
+    read = analysis("I typed 'blue bicycle' and the app drew boxes around every one of them in my street photo. How?")
+    assert dict(zip(read.task_ids, read.probabilities))["object_detection"] >= TUNING.question.asked_floor

@@ -97,6 +97,21 @@ def test_a_prompt_typed_in_straight_single_quotes_is_a_typed_prompt_and_its_styl
     assert result.references[0].source.name == "Txt2Img-StableDiffusionV1-4"
 
 
+@pytest.mark.parametrize("question", [
+    # The low-light enhancer was the subject, as if the user had a dark photo to brighten (2026-11-27).
+    "Create a gloomy portrait of an old fisherman in a foggy harbour at dusk, lit by one lantern.",
+    "Please paint me a dark forest at night with fireflies and a tiny glowing cottage.",
+    # After a typed prompt, "dark" and "shadows" describe the picture made, not a photo to brighten (2026-11-27).
+    "I typed 'an old lighthouse keeper reading by a candle' and the picture came out full of dark shadows. Why so dim?",
+])
+def test_a_picture_made_from_words_alone_is_text_to_image_whatever_the_scene_looks_like(question):
+    result = answer_prompt(prompt(question, [("Enhancement-low-light-img-enhancer", None, None),
+                                             ("Txt2Img-StableDiffusionV1-GhostMix", None, None)]))
+    assert verify(result).ok, verify(result).problems
+    assert result.task.task_ids[0] == "text_to_image"
+    assert result.references[0].source.name == "Txt2Img-StableDiffusionV1-GhostMix"
+
+
 def test_the_subjects_own_label_names_the_task_before_its_family_cards_other_tasks():
     result = answer_prompt(prompt("My old photo was noisy and full of compression artifacts, and the AI cleaned it up. How?",
                                   [("Denoise-SwinIR-Noise25", None, None), ("Colorization-DISCO-rand", None, None)]))
