@@ -106,9 +106,16 @@ def _held_data(question: str, typed: re.Match[str] | None, words: list[tuple[int
         return frozenset()
     prompt = _QUOTED_SPAN.match(question, typed.end() - 1)
     after = prompt.end() if prompt is not None else None
+    in_hand = _in_hand(question, words)
     return frozenset(m for start, _, m in words if m != "text" and (
         start < typed.start() or (after is not None and start >= after and _WRITTEN_ON.match(question[after:start]))
-        or _IN_HAND.search(question[:start])))
+        or m in in_hand))
+
+
+def _in_hand(question: str, words: list[tuple[int, int, str]]) -> frozenset[str]:
+    """The kinds of data the question says are in hand, wherever it names them ("boxes around the mugs in my kitchen
+    photo")."""
+    return frozenset(m for start, _, m in words if _IN_HAND.search(question[:start]))
 
 
 # "Create a gloomy portrait of a violinist in a foggy alley": a request, in the question's own words, to make
@@ -120,12 +127,6 @@ _DESCRIBED = re.compile(
     r"(?:me\s+|us\s+)?(?:a|an|some|one|two|three|four|five|six)\b",
     re.IGNORECASE,
 )
-
-
-def _in_hand(question: str, words: list[tuple[int, int, str]]) -> frozenset[str]:
-    """The kinds of data the question says are in hand, wherever it names them ("boxes around the mugs in my kitchen
-    photo")."""
-    return frozenset(m for start, _, m in words if _IN_HAND.search(question[:start]))
 
 
 def _described_request(question: str, words: list[tuple[int, int, str]]) -> re.Match[str] | None:
@@ -184,8 +185,8 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     held = _held_data(question, typed, words)
     found = matcher.match(own_words)
     if text_input:
-        # The input is the prompt and the data in hand beside it, so only tasks taking those can be asked: "why did
-        # it lean so dark?" about a picture made from a typed prompt asks for no dark photo to be brightened.
+        # The input is the prompt and the data in hand beside it, so only tasks needing nothing more can be asked:
+        # "why did it lean so dark?" about a picture made from a typed prompt asks for no dark photo to be brightened.
         askable = taxonomy.needs_only_mask(held)
         found = [match for match in found if askable[match[0]]]
     scale, scale_text = question_scale(question, tuning.max_scale)

@@ -15,6 +15,7 @@ from cnaps_rag.prompt_eval import (PromptResult, build_prompts, evaluate_prompts
                                    prompt_sets, summarize, task_matches, write_prompts)
 
 LOGGED = DATASET / "eval" / "results"
+REWRITTEN = DATASET / "dataset" / "query_extract" / "model_queries_CNAPS_159_query1.json"
 # Two questions per catalog model, written by a helper that read only the catalog (2026-11-27): what a user saw an AI
 # do and asked how, and a request handing over data. Families of cross-validation folds 1, 3 and 5 (seed 0) were the
 # development half; folds 2 and 4 were held out and measured once.
@@ -23,7 +24,6 @@ BLIND = [DATA / "catalog_blind_experience.json", DATA / "catalog_blind_request.j
 # make something from its own description was read as a prompt); the floors leave about three points of room.
 BLIND_PRIMARY_FLOOR = {"catalog_blind_experience": 0.93, "catalog_blind_request": 0.93}
 BLIND_TASK_FLOOR = {"catalog_blind_experience": 0.88, "catalog_blind_request": 0.89}
-REWRITTEN = DATASET / "dataset" / "query_extract" / "model_queries_CNAPS_159_query1.json"
 MINI_QUESTIONS = {
     "SISR-ESRGAN-x4": "I enlarged an old photo four times and it looks crisp. How?",
     "Voice2Txt-Whisper-large": "My phone typed out my voice memo word for word. How does it do that?",
