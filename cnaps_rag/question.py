@@ -120,11 +120,13 @@ def _in_hand(question: str, words: list[tuple[int, int, str]]) -> frozenset[str]
 
 # "Create a gloomy portrait of a violinist in a foggy alley": a request, in the question's own words, to make
 # something new is itself a typed prompt when no data is in hand ("foggy" asks for no fog to be removed, and "paint me
-# a stormy sea" for no photo to be restyled).
+# a stormy sea" for no photo to be restyled); so is the user's own description ("I described a misty forest", "here's
+# my rough description").
 _DESCRIBED = re.compile(
     r"(?:^|(?<=[.!?;:]))\s*(?:(?:please|now|could you|can you|would you)\s+)?"
     r"(?:create|make|paint|draw|generate|design|render|produce|illustrate|sketch|imagine|compose)\s+"
-    r"(?:me\s+|us\s+)?(?:a|an|some|one|two|three|four|five|six)\b",
+    r"(?:me\s+|us\s+)?(?:a|an|some|one|two|three|four|five|six)\b"
+    r"|\b(?:I|we)\s+described\b|\b(?:my|our)\s+(?:\w+\s+)?description\b",
     re.IGNORECASE,
 )
 

@@ -102,6 +102,9 @@ def test_a_voicemail_is_audio_like_a_voice_memo():
     "Please create a picture of a dim, foggy lighthouse with one lamp glowing over the rocks.",
     "Make a grainy, blurry-looking photo of a 1970s diner at night for my band's album cover.",
     "Could you paint me a dark stormy sea with a small sailboat fighting the waves?",
+    # The user's own description is a prompt as well; "misty" and "hazy" were read as weather to remove (2026-11-27).
+    "I described a misty pine forest at dawn and the picture came out soft and hazy, just as I wanted. How does it do that?",
+    "Here's my rough description: a foggy harbour at night with one red boat. Can you turn it into a picture?",
 ])
 def test_a_request_to_make_something_new_is_a_prompt_whatever_the_scene_looks_like(question):
     read = analysis(question)
