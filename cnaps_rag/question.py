@@ -132,8 +132,8 @@ _DESCRIBED = re.compile(
 
 
 def _described_request(question: str, words: list[tuple[int, int, str]]) -> re.Match[str] | None:
-    """The request to make something from a description given in the question itself, when no data the question
-    names is in hand; None otherwise."""
+    """The request to make something from a description in the question itself, or the mention of the user's own
+    description, when no data the question names is in hand; None otherwise."""
     return None if _in_hand(question, words) else _DESCRIBED.search(question)
 
 
