@@ -58,7 +58,8 @@ def names_a_machine(question: str, taxonomy: Taxonomy) -> bool:
     return any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", question, re.IGNORECASE) for word in taxonomy.machines)
 
 
-def question_direction(question: str, words: list[tuple[int, int, str]]) -> tuple[str, str] | None:
+def question_direction(question: str, words: list[tuple[int, int, str]],
+                       span: int = TUNING.question.direction_span) -> tuple[str, str] | None:
     """(input modality, output modality) when the question says it turns one into another, else None.
 
     Reads the question's modality ``words`` (``modality_words``) in order: a modality word, then
@@ -68,7 +69,7 @@ def question_direction(question: str, words: list[tuple[int, int, str]]) -> tupl
     for i, (_, end, first) in enumerate(words):
         for start, _, second in words[i + 1:]:
             between = question[end:start]
-            if second != first and _INTO.search(between) and not re.search(r"[.?!]", between) and len(between) <= 60:
+            if second != first and _INTO.search(between) and not re.search(r"[.?!]", between) and len(between) <= span:
                 return first, second
     return None
 
@@ -193,7 +194,7 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
         found = [match for match in found if askable[match[0]]]
     scale, scale_text = question_scale(question, tuning.max_scale)
     logits = similarities / tuning.task_temperature
-    direction = question_direction(question, words)
+    direction = question_direction(question, words, tuning.direction_span)
     modalities = tuple(dict.fromkeys(modality for _, _, modality in words))
     own = words if own_words is question else modality_words(own_words, taxonomy)
     if text_input:
