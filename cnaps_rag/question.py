@@ -18,10 +18,20 @@ from .tuning import TUNING, QuestionTuning
 # "I typed “a castle at dusk”": a quoted phrase handed to the AI means the input is text. A straight single quote
 # opens a quote only after a space and before a letter ("typed 'a castle'", not "typed my friend's").
 _QUOTED_INPUT = re.compile(
-    r"\b(?:typed|typing|type|wrote|write|writing|entered|enter|asked for|requested|prompted|put in|gave it|input|used the prompt)"
+    r"\b(?:typed|typing|type|wrote|write|writing|entered|enter|asked for|requested|request|prompted|put in|gave it|input|used the prompt)"
     r"\b[^\"“‘'.?!]{0,25}(?:[\"“‘]|(?<=\s)'(?=\w))",
     re.IGNORECASE,
 )
+
+# "Who actually wrote 'Self-Reliance'?" asks who the author was: nothing was handed over.
+_ASKS_WHO = re.compile(r"(?:^|[.!?]\s+)who\s+(?:\w+\s+)?$", re.IGNORECASE)
+
+
+def _typed_prompt(question: str) -> re.Match[str] | None:
+    """Where the question hands a quoted prompt over ("I typed 'a castle at dusk'"), if it does."""
+    typed = _QUOTED_INPUT.search(question)
+    return None if typed is None or _ASKS_WHO.search(question[:typed.start()]) else typed
+
 
 # The quoted text itself: what the user typed describes the content, not the task ("a grainy photo at night").
 _QUOTED_SPAN = re.compile(r"[\"“][^\"“”]{1,300}[\"”]|‘[^‘’]{1,300}’|(?<!\w)'[^'\n]{1,300}'(?!\w)")
@@ -33,9 +43,11 @@ _QUOTED_SPAN = re.compile(r"[\"“][^\"“”]{1,300}[\"”]|‘[^‘’]{1,300}
 _INTO = re.compile(r"\b(?:into|to|as|back|got|get|gets|received|receive|returned)\b(?:\s+[\w-]+){0,2}\s*$",
                    re.IGNORECASE)
 
-# "I wrote 'make my hair red' on a selfie": data the typed prompt was written on, right after it, was in hand, like
-# data named before the prompt. At most two words ("on my old selfie") stand between them.
-_WRITTEN_ON = re.compile(r"^[\s,]*(?:on|onto|over)(?:\s+[\w'-]+){0,2}\s*$", re.IGNORECASE)
+# "I wrote 'make my hair red' on a selfie", "typed 'how many candles?' beside a birthday photo": data the typed prompt
+# was written on or about, right after it, was in hand, like data named before the prompt. At most two words ("on my
+# old selfie") stand between them.
+_WRITTEN_ON = re.compile(r"^[\s,]*(?:on|onto|over|beside|next\s+to|alongside|about|under)(?:\s+[\w'-]+){0,2}\s*$",
+                         re.IGNORECASE)
 
 # Data in hand: "this photo", "my old recordings", "the attached scan", "here's a picture". Not "that picture": as often
 # it is the one that came out.
@@ -74,11 +86,19 @@ def question_direction(question: str, words: list[tuple[int, int, str]],
     return None
 
 
+# "4x", "×4", "3 times", "2-fold", "by a factor of 1.8"; and "zoomed to 300%", read as 3.
 _SCALE_DIGITS = re.compile(
-    r"(?<![\d.])(\d{1,2}(?:\.\d+)?)\s*(?:[x×]|times|fold)(?![a-z])|(?<![a-z])[x×]\s?(\d{1,2})(?![\d.])", re.IGNORECASE
+    r"(?<![\d.])(\d{1,2}(?:\.\d+)?)\s*-?\s*(?:[x×]|times|fold)(?![a-z])|(?<![a-z])[x×]\s?(\d{1,2})(?![\d.])"
+    r"|\bfactor\s+of\s+(\d{1,2}(?:\.\d+)?)(?![\d.])",
+    re.IGNORECASE,
 )
+_SCALE_PERCENT = re.compile(r"(?<![\d.])(\d{3,4})\s*(?:%|percent\b)", re.IGNORECASE)
+# "twice", "doubled it", "three times"; "double" or "triples" only with what grows ("double its size", "triples the
+# resolution"), since "a double-decker bus", "double compression" and "double edges" enlarge nothing.
 _SCALE_WORDS = re.compile(
-    r"\b(twice|doubled?|tripled?|quadrupled?)\b|\b(two|three|four|eight)\s+times\b", re.IGNORECASE
+    r"\b(twice|doubled|tripled|quadrupled)\b|\b(two|three|four|eight)\s+times\b"
+    r"|\b(double|triple|quadruple)s?\s+(?:[\w']+\s+){0,2}(?:size|resolution|width|height|dimensions)\b",
+    re.IGNORECASE,
 )
 _WORD_VALUES = {"twice": 2, "double": 2, "doubled": 2, "triple": 3, "tripled": 3, "quadruple": 4, "quadrupled": 4,
                 "two": 2, "three": 3, "four": 4, "eight": 8}
@@ -88,13 +108,20 @@ def question_scale(question: str, max_scale: float = TUNING.question.max_scale) 
     """The enlargement factor a question asks for and its verbatim spelling ('4×' -> (4.0, '4×')), if any."""
     match = _SCALE_DIGITS.search(question)
     if match:
-        value = float(match.group(1) or match.group(2))
+        value = float(next(group for group in match.groups() if group))
+        if 1 < value <= max_scale:
+            # "a factor of 1.8" is spelled by its number: "the 1.8 enlargement in your question".
+            return value, (match.group(3) or match.group(0)).strip()
+    match = _SCALE_PERCENT.search(question)
+    if match:
+        value = float(match.group(1)) / 100
         if 1 < value <= max_scale:
             return value, match.group(0).strip()
     match = _SCALE_WORDS.search(question)
     if match:
-        word = (match.group(1) or match.group(2)).lower()
-        return float(_WORD_VALUES[word]), match.group(0)
+        word = next(group for group in match.groups() if group)
+        # "double its size" is spelled by its word: "the double enlargement in your question".
+        return float(_WORD_VALUES[word.lower()]), match.group(0) if match.group(3) is None else word
     return None, None
 
 
@@ -122,20 +149,26 @@ def _in_hand(question: str, words: list[tuple[int, int, str]]) -> frozenset[str]
 # "Create a gloomy portrait of a violinist in a foggy alley": a request, in the question's own words, to make
 # something new is itself a typed prompt when no data is in hand ("foggy" asks for no fog to be removed, and "paint me
 # a stormy sea" for no photo to be restyled); so is the user's own description ("I described a misty forest", "here's
-# my rough description").
+# my rough description", "I wrote a simple description of my dream kitchen") and the user's own unquoted request ("I
+# asked for a sports car in a studio"). A verb of picture-making ("paint", "draw") says a picture comes out.
 _DESCRIBED = re.compile(
     r"(?:^|(?<=[.!?;:]))\s*(?:(?:please|now|could you|can you|would you)\s+)?"
-    r"(?:create|make|paint|draw|generate|design|render|produce|illustrate|sketch|imagine|compose)\s+"
-    r"(?:me\s+|us\s+)?(?:a|an|some|one|two|three|four|five|six)\b"
-    r"|\b(?:I|we)\s+described\b|\b(?:my|our)\s+(?:\w+\s+)?description\b",
+    r"(?:(?P<picture>paint|draw|illustrate|sketch)|create|make|generate|design|render|produce|imagine|compose)\s+"
+    r"(?:me\s+|us\s+)?(?:a|an|some|several|one|two|three|four|five|six)\b"
+    r"|\b(?:I|we)\s+described\b|\bby\s+describing\b|\b(?:my|our)\s+(?:\w+\s+)?description\b"
+    r"|\b(?:I|we)\s+(?:wrote|gave|used)\s+(?:it\s+)?(?:a|an|my|our)\s+(?:[\w-]+,?\s+){0,2}(?:description|prompt)\b"
+    r"|\b(?:typed|entered|put\s+in)\s+(?:a|an|my|our|his|her|their)\s+(?:[\w-]+,?\s+){0,2}(?:description|prompt)\b"
+    r"|\b(?:I|we)\s+asked\s+(?:it\s+|the\s+\w+\s+)?for\s+(?:a|an|some)\b",
     re.IGNORECASE,
 )
+_PICTURE = "image"  # the taxonomy modality a picture-making verb's request gives
 
 
 def _described_request(question: str, words: list[tuple[int, int, str]]) -> re.Match[str] | None:
     """The request to make something from a description in the question itself, or the mention of the user's own
-    description, when no data the question names is in hand; None otherwise."""
-    return None if _in_hand(question, words) else _DESCRIBED.search(question)
+    description, when no data the question names is in hand; None otherwise. Text in hand ("my aunt typed") is
+    the description itself."""
+    return None if _in_hand(question, words) - {"text"} else _DESCRIBED.search(question)
 
 
 class QuestionAnalysis(BaseModel):
@@ -178,7 +211,7 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     """Score every task for ``question`` from its cue phrases and its embedding similarity to each task."""
     similarities = taxonomy.task_similarity(task_vectors @ question_vector, tuning.example_neighbours)
     matcher = taxonomy.matcher(tuning)
-    typed = _QUOTED_INPUT.search(question)
+    typed = _typed_prompt(question)
     words = modality_words(question, taxonomy)
     described = _described_request(question, words) if typed is None else None
     text_input = typed is not None or described is not None
@@ -195,7 +228,11 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     scale, scale_text = question_scale(question, tuning.max_scale)
     logits = similarities / tuning.task_temperature
     direction = question_direction(question, words, tuning.direction_span)
-    modalities = tuple(dict.fromkeys(modality for _, _, modality in words))
+    pictured = described is not None and described.group("picture") is not None
+    # A quoted prompt is text handed over, whether or not a data word says so ("my request for 'a girl in a garden'"),
+    # and a request to paint or draw names a picture ("Paint a sunrise over a lily pond").
+    modalities = tuple(dict.fromkeys([*(modality for _, _, modality in words), *(["text"] if typed else []),
+                                      *([_PICTURE] if pictured else [])]))
     own = words if own_words is question else modality_words(own_words, taxonomy)
     if text_input:
         logits = logits + tuning.text_input_bonus * taxonomy.typed_input_mask(held)
@@ -204,6 +241,8 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
         # "I typed 'a castle at dusk' and got a picture": the typed prompt goes in, the one other kind of
         # data the question names, and did not name as given before it, comes out.
         direction = ("text", made.pop())
+    elif direction is None and not made and pictured:
+        direction = ("text", _PICTURE)
     if direction is not None:
         logits = logits + tuning.direction_bonus * taxonomy.direction_mask(*direction)
 

@@ -52,11 +52,26 @@ def test_sound_effects_and_themes_are_tasks_of_their_own_beside_music_and_labels
     assert likeliest(question) == task
 
 
+@pytest.mark.parametrize("question", [
+    # The photo is what the question was typed beside, so it went in; it was read as the output (2026-11-27).
+    "My dad typed 'which of these mushrooms is the biggest?' next to a photo from our walk, and it pointed to the right "
+    "one. How?",
+    "She typed 'how many candles are on the cake?' beside the party snapshot and got 'seven'. How did it count?",
+])
+def test_data_a_typed_prompt_was_written_beside_goes_in_with_it(question):
+    read = analysis(question)
+    assert read.direction is None
+    assert dict(zip(read.task_ids, read.probabilities))["visual_question_answering"] >= TUNING.question.asked_floor
+
+
 @pytest.mark.parametrize(("question", "typed"), [
     ("I typed 'a lighthouse in a storm, watercolor style' and got a new picture. How?", True),
     ("I typed “a lighthouse in a storm” and got a new picture. How?", True),
     ("I typed my friend's name into the app and it found her photos. How?", False),
     ("I wrote it's done in the chat and the app answered. How?", False),
+    # A question about who wrote a work hands nothing over; it was read as a typed prompt (2026-11-27).
+    ("Who actually wrote the poem 'The Road Not Taken', Frost or Whitman?", False),
+    ("My niece, who typed 'a dragon made of clouds', got a lovely picture. How?", True),
 ])
 def test_a_straight_single_quote_opens_a_typed_prompt_and_an_apostrophe_does_not(question, typed):
     assert analysis(question).text_input is typed
@@ -105,11 +120,35 @@ def test_a_voicemail_is_audio_like_a_voice_memo():
     # The user's own description is a prompt as well; "misty" and "hazy" were read as weather to remove (2026-11-27).
     "I described a misty pine forest at dawn and the picture came out soft and hazy, just as I wanted. How does it do that?",
     "Here's my rough description: a foggy harbour at night with one red boat. Can you turn it into a picture?",
+    # A description the user wrote, and a request made in plain words, are prompts too; the first was read as image
+    # captioning ("description"), the second as weather removal ("rainy") (2026-11-27).
+    "I wrote a short description of a frosty mountain cabin and the picture had icy windows and warm light. How?",
+    "I asked for a red double-decker bus on a rainy street and the picture even showed it reflected in the puddles. How?",
+    # A request named as such; the photographic "film grain" was read as a film coming out (2026-11-27).
+    "My request for 'a fox in a snowy forest at dusk' came back soft, with faint film grain. Why does it look so gentle?",
+    # Anyone's typed description is one, and so is a picture made by describing it; both were read as captioning,
+    # the second as weather removal ("hazy") (2026-11-27).
+    "My aunt typed a rambling, half-finished description of her garden and got a tidy, sunlit photo of it. How?",
+    "My cousin made a hazy, dreamlike poster of a lighthouse just by describing it. How does that work?",
+    # "Several" asks for new pictures as "a" does; the request was read as face swapping (2026-11-27).
+    "Make several pictures of a cartoon fox in foggy places, keeping its scarf and ears the same in each.",
 ])
 def test_a_request_to_make_something_new_is_a_prompt_whatever_the_scene_looks_like(question):
     read = analysis(question)
     assert read.top(1)[0][0] == "text_to_image"
     assert read.text_input
+
+
+@pytest.mark.parametrize("question", [
+    # No data word says what comes out, so the request was spread over every task that takes a prompt and the
+    # answer abstained (2026-11-27).
+    "Paint a quiet harbour at dawn with thick, swirling brushstrokes.",
+    "Could you draw me a cheerful robot watering tomato plants, in crayon?",
+])
+def test_a_request_to_paint_or_draw_gives_a_picture(question):
+    read = analysis(question)
+    assert read.direction == ("text", "image")
+    assert read.top(1)[0][0] == "text_to_image"
 
 
 @pytest.mark.parametrize(("question", "task"), [
@@ -126,3 +165,29 @@ def test_data_the_question_says_is_in_hand_goes_in_beside_a_typed_prompt_whereve
     # Named after the prompt, the photo was not counted as input, so the detection asked for was dropped (2026-11-27).
     read = analysis("I typed 'blue bicycle' and the app drew boxes around every one of them in my street photo. How?")
     assert dict(zip(read.task_ids, read.probabilities))["object_detection"] >= TUNING.question.asked_floor
+
+
+@pytest.mark.parametrize(("question", "scale"), [
+    # Each was read as no enlargement factor, so a fixed-scale model led one that takes any scale (2026-11-27).
+    ("Please enlarge this scan of a zebra by a factor of 1.8 for my slides.", 1.8),
+    ("I zoomed the tiny logo to 300% and the edges stayed clean. How?", 3.0),
+    ("The app made my old avatar 250 percent larger without jagged edges. How?", 2.5),
+    ("A 3-fold enlargement of my passport photo still looked natural. How?", 3.0),
+    ("I used 4x on a small photo.", 4.0),
+])
+def test_an_enlargement_factor_is_read_however_it_is_spelled(question, scale):
+    read = analysis(question)
+    assert read.scale == pytest.approx(scale)
+    assert read.scale_text in question
+
+
+@pytest.mark.parametrize("question", [
+    "I'm 100% sure the photo is real. How does the AI know?",
+    "What is a factor of safety when a bridge is designed?",
+    "The model got 95% of the labels right on 3000 photos. How?",
+    # "double" read as an enlargement, so super-resolution was cued (2026-11-27).
+    "I photographed a double-decker bus and the app boxed it. How does it find the bus?",
+    "Why do my scans show double edges after saving them with double compression?",
+])
+def test_a_number_that_is_no_enlargement_is_no_scale(question):
+    assert analysis(question).scale is None

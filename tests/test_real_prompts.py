@@ -103,6 +103,10 @@ def test_a_prompt_typed_in_straight_single_quotes_is_a_typed_prompt_and_its_styl
     "Please paint me a dark forest at night with fireflies and a tiny glowing cottage.",
     # After a typed prompt, "dark" and "shadows" describe the picture made, not a photo to brighten (2026-11-27).
     "I typed 'an old lighthouse keeper reading by a candle' and the picture came out full of dark shadows. Why so dim?",
+    # No data word: the quoted request is text handed to a machine all the same; the answer abstained (2026-11-27).
+    "My request for 'a lighthouse at midnight' came back soft and misty, almost glowing. Why so gentle?",
+    # "Paint" says a picture comes out; the answer abstained (2026-11-27).
+    "Paint a dim winter village at dusk with thick, swirling brushstrokes.",
 ])
 def test_a_picture_made_from_words_alone_is_text_to_image_whatever_the_scene_looks_like(question):
     result = answer_prompt(prompt(question, [("Enhancement-low-light-img-enhancer", None, None),
