@@ -16,15 +16,18 @@ from cnaps_rag.prompt_eval import (PromptResult, build_prompts, evaluate_prompts
 
 LOGGED = DATASET / "eval" / "results"
 REWRITTEN = DATASET / "dataset" / "query_extract" / "model_queries_CNAPS_159_query1.json"
-# Two questions per catalog model, written by a helper that read only the catalog (2026-11-27): what a user saw an AI
-# do and asked how, and a request handing over data. Families of cross-validation folds 1, 3 and 5 (seed 0) were the
-# development half; folds 2 and 4 were held out and measured once.
-BLIND = [DATA / "catalog_blind_experience.json", DATA / "catalog_blind_request.json"]
-# Seed 0 now: primary 0.975 / 0.968, task 0.930 / 0.930 (0.962 / 0.956 and 0.918 / 0.867 at 2df7717, before a request to
-# make something from a description, and the user's own description, were read as a prompt); the floors leave about
-# four points of room.
-BLIND_PRIMARY_FLOOR = {"catalog_blind_experience": 0.93, "catalog_blind_request": 0.93}
-BLIND_TASK_FLOOR = {"catalog_blind_experience": 0.88, "catalog_blind_request": 0.89}
+# Four questions per catalog model, written by helpers that read only the catalog (2026-11-27): what a user saw an AI
+# do and asked how ("experience"), a request handing over data ("request"), an account of a result seen, often by
+# someone else ("observation"), and a short lay request or question ("short"). Families of cross-validation folds 1, 3
+# and 5 (seed 0) were the development half; folds 2 and 4 were held out and only measured.
+BLIND = [DATA / f"catalog_blind_{style}.json" for style in ("experience", "request", "observation", "short")]
+# Seed 0 now: primary 0.975 / 0.975 / 0.981 / 0.981, task 0.949 / 0.943 / 0.968 / 0.956 (at 2a12324, before a user's
+# own request or description without quotes, a picture-making verb and a quoted prompt with no data word were read as
+# a typed prompt: 0.975 / 0.968 / 0.975 / 0.968 and 0.930 / 0.930 / 0.943 / 0.943); the floors leave two to four points.
+BLIND_PRIMARY_FLOOR = {"catalog_blind_experience": 0.93, "catalog_blind_request": 0.93,
+                       "catalog_blind_observation": 0.94, "catalog_blind_short": 0.94}
+BLIND_TASK_FLOOR = {"catalog_blind_experience": 0.92, "catalog_blind_request": 0.92,
+                    "catalog_blind_observation": 0.94, "catalog_blind_short": 0.93}
 MINI_QUESTIONS = {
     "SISR-ESRGAN-x4": "I enlarged an old photo four times and it looks crisp. How?",
     "Voice2Txt-Whisper-large": "My phone typed out my voice memo word for word. How does it do that?",
@@ -205,7 +208,7 @@ def test_no_prompt_of_any_set_crashes():
 @needs_dataset
 def test_prompts_built_from_catalog_questions_written_blind_keep_their_primary_and_task():
     sets, skipped = prompt_sets([CATALOG_159, ARXIV_100], BLIND, None, seed=0)
-    assert not skipped and [len(c) for c in sets.values()] == [158, 158]
+    assert not skipped and [len(c) for c in sets.values()] == [158, 158, 158, 158]
     rows = {row.set: row for row in evaluate_prompts(sets).rows if row.retriever == "cnaps_rag"}
     for name, row in rows.items():
         assert row.crashed == 0 and row.verified == 1.0 and row.outside_links == 0, row
