@@ -106,14 +106,13 @@ _WORD_VALUES = {"twice": 2, "double": 2, "doubled": 2, "triple": 3, "tripled": 3
 
 def question_scale(question: str, max_scale: float = TUNING.question.max_scale) -> tuple[float | None, str | None]:
     """The enlargement factor a question asks for and its verbatim spelling ('4×' -> (4.0, '4×')), if any."""
-    match = _SCALE_DIGITS.search(question)
-    if match:
+    # The first factor that enlarges: "from 1x up to 12x" asks for 12.
+    for match in _SCALE_DIGITS.finditer(question):
         value = float(next(group for group in match.groups() if group))
         if 1 < value <= max_scale:
             # "a factor of 1.8" is spelled by its number: "the 1.8 enlargement in your question".
             return value, (match.group(3) or match.group(0)).strip()
-    match = _SCALE_PERCENT.search(question)
-    if match:
+    for match in _SCALE_PERCENT.finditer(question):
         value = float(match.group(1)) / 100
         if 1 < value <= max_scale:
             return value, match.group(0).strip()

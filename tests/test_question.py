@@ -174,6 +174,8 @@ def test_data_the_question_says_is_in_hand_goes_in_beside_a_typed_prompt_whereve
     ("The app made my old avatar 250 percent larger without jagged edges. How?", 2.5),
     ("A 3-fold enlargement of my passport photo still looked natural. How?", 3.0),
     ("I used 4x on a small photo.", 4.0),
+    # "1x" enlarges nothing, so the factor after it is the one asked for; none was read (2026-11-27).
+    ("The zoom slider went from 1x up to 6x and my photo of a brick wall stayed crisp. How?", 6.0),
 ])
 def test_an_enlargement_factor_is_read_however_it_is_spelled(question, scale):
     read = analysis(question)
