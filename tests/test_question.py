@@ -193,3 +193,12 @@ def test_an_enlargement_factor_is_read_however_it_is_spelled(question, scale):
 ])
 def test_a_number_that_is_no_enlargement_is_no_scale(question):
     assert analysis(question).scale is None
+
+
+def test_a_covered_part_of_a_face_resembles_inpainting_examples_enough_for_its_cues_to_count():
+    # No inpainting example was about a face, so a marked hole in a portrait resembled face restoration so much more
+    # that "hole" and "damaged" no longer counted for inpainting (beyond the cue gap) (2026-11-27).
+    read = analysis("A coffee stain covers my grandfather's mouth in this portrait and I've marked it. "
+                    "Please rebuild that part of his face.")
+    similarity = dict(zip(read.task_ids, read.similarities))
+    assert max(similarity.values()) - similarity["inpainting"] <= TUNING.question.cue_gap
