@@ -119,6 +119,7 @@ class AnswerTuning(_Frozen):
     table_floor: float = Field(0.005, description="a listed model's task is plausible for the question (and the model its subject) from this probability; calibrated on the reference out-of-scope questions, whose listed models score below 0.0005")
     tangential_ratio: float = Field(0.25, description="a listed model fitting less than this share of the best one is tangential")
     ask_similarity: float = Field(0.4, description="without cue words, a question asks for a task only this similar to it")
+    variant_lead_overlap: int = Field(2, description="content words a variant's card description shares with the question for it to open part 1 ('impressionist', 'soft' for an ImpressionismOil checkpoint): one shared word is chance")
 
 
 class Tuning(_Frozen):

@@ -568,3 +568,24 @@ def test_a_listed_model_doing_nothing_but_what_the_subject_does_is_not_tangentia
     assert roles["Txt2Voice-HuggingFace-suno-bark"] == "recommended model"
     assert roles["Txt2Img-StableDiffusionV1-colorful"] == "tangential"
     assert verify(result).ok
+
+
+def test_a_question_about_a_checkpoints_look_opens_with_what_the_version_in_its_name_is():
+    # Part 1 opened with classifier-free guidance, and the impressionist fine-tune that explains the look was only a
+    # note in part 2 (2026-11-27).
+    result = answer_prompt(prompt("I asked for 'a harbour at dawn' and got soft, dabbed brushwork like an impressionist "
+                                  "oil painting. How?", [("Txt2Img-StableDiffusionV1-ImpressionismOil", None, None),
+                                                         ("HDR-FHDR-I1", None, None)]))
+    opening = result.task.statements[0].text
+    assert opening.startswith("What ImpressionismOil in the name means: ") and "impressionist oil style" in opening
+    assert result.task.statements[1].text.startswith("How it does this: ")
+    notes = [note.text for flow in result.workflow for note in flow.notes]
+    assert opening not in notes  # said once, in part 1
+    assert verify(result).ok, verify(result).problems
+
+
+def test_a_scale_in_a_models_name_does_not_open_part_one():
+    # Scales and released levels are settings, read by the variant note of part 2, not versions of a model.
+    result = answer_prompt(prompt("I enlarged a tiny photo 4 times and it stayed sharp. How?",
+                                  [("SISR-SwinIR-Classical-DIV2K-48-M-4x", None, None), ("NST-fast-neural-style-candy", None, None)]))
+    assert result.task.statements[0].text.startswith("How it does this: ")

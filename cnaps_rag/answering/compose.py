@@ -88,7 +88,11 @@ class Responder:
         statements: list[Statement] = []
         if decided.primary is not None:
             task = self.taxonomy.get(decided.primary_task) if decided.primary_task else None
-            statements += mechanism(decided.primary, analysis, task)
+            statements += mechanism(decided.primary, analysis, self.taxonomy, task, self.tuning.answer)
+            # A version that opens part 1 is not said again in part 2's notes.
+            said = {statement.text for statement in statements}
+            flows = [flow.model_copy(update={"notes": tuple(n for n in flow.notes if n.text not in said)})
+                     for flow in flows]
         statements += task_statements(decided, analysis, self.taxonomy)
         statements = context.keep(statements, dropped)
         if not statements:

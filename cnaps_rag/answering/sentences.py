@@ -17,7 +17,7 @@ from ..ranking import Hit
 from ..sources import Source
 from ..tasks import Task, Taxonomy
 from ..text import stems, with_article
-from ..tuning import TUNING
+from ..tuning import TUNING, AnswerTuning
 from . import phrases
 from .choose import Plan, described, family_tasks, read
 from .model import Evidence, Role, Statement
@@ -40,19 +40,23 @@ def label_quotes(hit: Hit) -> list[str]:
     return quotes
 
 
-def mechanism(hit: Hit, analysis: QuestionAnalysis, task: Task | None = None) -> list[Statement]:
-    """The "how?" in plain words: the card's mechanisms, the one that best meets the question and its
-    task first (led by the mode the card says serves the task, if any); else its gist, else the
-    summary sentence that says what the model does."""
+def mechanism(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy, task: Task | None = None,
+              tuning: AnswerTuning = TUNING.answer) -> list[Statement]:
+    """The "how?" in plain words: what the checkpoint's version in its name is, when the card's description of it
+    meets the question (an impressionist look from the ImpressionismOil fine-tune); then the card's mechanisms, the
+    one that best meets the question and its task first (led by the mode the card says serves the task, if any);
+    else its gist, else the summary sentence that says what the model does."""
     source = read(hit)
     card = source.card
     if card is not None and card.why_it_works:
         wanted = f"{analysis.question} {task.name} {' '.join(task.cues)}" if task else analysis.question
         served = [s.text for s in card.branches_serving(task.id if task else None)][:1]
         ordered = served + sorted(card.why_it_works, key=lambda s: -overlap(wanted, s))
-        lead = ["How it does this: ", "Besides, "]
-        return [Statement(text=f"{lead[min(i, 1)]}{_lower_first(text, card.names)}", sources=(hit.source.id,),
-                          evidence=(evidence(hit, text),)) for i, text in enumerate(ordered[:2])]
+        version = variant_lead(hit, analysis, taxonomy, tuning)
+        lead = ["How it does this: ", "Besides, "] if version is None else ["How it does this: "]
+        return ([version] if version else []) + [
+            Statement(text=f"{lead[min(i, len(lead) - 1)]}{_lower_first(text, card.names)}", sources=(hit.source.id,),
+                      evidence=(evidence(hit, text),)) for i, text in enumerate(ordered[:len(lead)])]
     found = gist(source)
     if found is None:
         return []
@@ -61,6 +65,29 @@ def mechanism(hit: Hit, analysis: QuestionAnalysis, task: Task | None = None) ->
                           evidence=(evidence(hit, found),))]
     return [Statement(text=f"How it works, in its summary's words: “{found}”.", sources=(hit.source.id,),
                       evidence=(evidence(hit, found),))]
+
+
+def variant_lead(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy,
+                 tuning: AnswerTuning = TUNING.answer) -> Statement | None:
+    """What the version in the model's name is ("What ImpressionismOil in the name means: …"), when its card
+    description shares ``variant_lead_overlap`` content words with the question; scales and released levels (x4,
+    Jpeg40) are not versions of this kind: the variant note of part 2 gives them."""
+    card = read(hit).card
+    if card is None:
+        return None
+    settled = {token.lower() for token, _ in taxonomy.parse_name(hit.source.name).settings()}
+    scored = [(overlap(analysis.question, v.text, words_only=True), v) for v in card.variants_in(hit.source.name)
+              if v.token.lower() not in settled]
+    shared, best = max(scored, key=lambda pair: pair[0], default=(0, None))
+    if best is None or shared < tuning.variant_lead_overlap:
+        return None
+    return Statement(text=variant_meaning(best.token, best.text), sources=(hit.source.id,),
+                     evidence=(evidence(hit, best.token), evidence(hit, best.text)))
+
+
+def variant_meaning(token: str, text: str) -> str:
+    """The sentence saying what a version token in a model's name means, the same in part 1 and in part 2."""
+    return f"What {token} in the name means: {text}"
 
 
 def task_statements(plan: Plan, analysis: QuestionAnalysis, taxonomy: Taxonomy) -> list[Statement]:

@@ -116,7 +116,9 @@ def gist(source: Source, limit: int = TUNING.answer.gist_max_chars) -> str | Non
     return chosen.rstrip(".") if chosen else None
 
 
-def overlap(question: str, text: str) -> int:
-    """How many distinct content stems of the question a text shares (for choosing among card sentences)."""
-    wanted = {s for s in stems(question, drop_stopwords=True) if normalize(s) not in FILLER}
+def overlap(question: str, text: str, *, words_only: bool = False) -> int:
+    """How many distinct content stems of the question a text shares (for choosing among card sentences);
+    ``words_only`` leaves out stems with a digit ('4x', '60'), which say a setting, not what the text is about."""
+    wanted = {s for s in stems(question, drop_stopwords=True) if normalize(s) not in FILLER
+              and not (words_only and any(c.isdigit() for c in s))}
     return len(wanted & stem_set(text))

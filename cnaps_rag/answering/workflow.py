@@ -21,7 +21,7 @@ from ..tasks import Task, Taxonomy
 from ..text import stems, with_article
 from . import phrases
 from .model import Evidence, Node, Statement, Workflow
-from .sentences import summary_sentences
+from .sentences import summary_sentences, variant_meaning
 from .spans import join_names
 
 _METHOD = re.compile(
@@ -137,7 +137,7 @@ def _variant_notes(source: Source, effective: Source, card: Source | None, analy
         return
     carried = info.variants_in(source.name)
     for variant in carried:
-        yield _cite(source, f"What {variant.token} in the name means: {variant.text}", [variant.token, variant.text], card)
+        yield _cite(source, variant_meaning(variant.token, variant.text), [variant.token, variant.text], card)
     if analysis.scale is not None and analysis.scale_text:
         scale = int(analysis.scale) if float(analysis.scale).is_integer() else analysis.scale
         for variant in info.variants:
