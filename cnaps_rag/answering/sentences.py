@@ -53,10 +53,10 @@ def mechanism(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy, task: Ta
         served = [s.text for s in card.branches_serving(task.id if task else None)][:1]
         ordered = served + sorted(card.why_it_works, key=lambda s: -overlap(wanted, s))
         version = variant_lead(hit, analysis, taxonomy, tuning)
-        lead = ["How it does this: ", "Besides, "] if version is None else ["How it does this: "]
+        leads = ("How it does this: ",) if version else ("How it does this: ", "Besides, ")
         return ([version] if version else []) + [
-            Statement(text=f"{lead[min(i, len(lead) - 1)]}{_lower_first(text, card.names)}", sources=(hit.source.id,),
-                      evidence=(evidence(hit, text),)) for i, text in enumerate(ordered[:len(lead)])]
+            Statement(text=f"{lead}{_lower_first(text, card.names)}", sources=(hit.source.id,),
+                      evidence=(evidence(hit, text),)) for lead, text in zip(leads, ordered)]
     found = gist(source)
     if found is None:
         return []
