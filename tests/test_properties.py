@@ -27,6 +27,8 @@ from cnaps_rag.answering.verify import link_problems
 from cnaps_rag.errors import CnapsError, outcome
 from cnaps_rag.ingest.catalog import KNOWN_FIELDS, source_from_catalog
 from cnaps_rag.links import find, neutralise, url_problem
+from cnaps_rag.question import question_scale
+from cnaps_rag.tuning import TUNING
 
 FORMATS = ("markdown", "text", "html", "json")
 FAST = settings(max_examples=400, deadline=None, derandomize=True, database=None,
@@ -101,6 +103,28 @@ def check_neutralise(text: str) -> None:
 @given(texty)
 def test_neutralised_text_holds_nothing_link_like(text):
     check_neutralise(text)
+
+
+# --- enlargement factors ---------------------------------------------------------------------------
+
+SCALE_WORDS = ["4x", "x8", "×3", "1x", "0.5x", "1.8 times", "3-fold", "factor of", "2.5", "300%", "100%", "95 percent",
+               "150 percent", "twice", "double", "doubled", "triple the size", "double-decker", "its size", "resolution",
+               "eight times", "1600 pixels", "enlarge", "photo", " ", ",", "."]
+scale_text = st.lists(st.one_of(st.sampled_from(SCALE_WORDS), st.text(max_size=6)), max_size=12).map(" ".join)
+
+
+def check_scale(text: str) -> None:
+    value, spelled = question_scale(text)
+    assert (value is None) == (spelled is None)
+    if value is not None:
+        assert 1 < value <= TUNING.question.max_scale
+        assert spelled in text  # quoted in the answer as the user wrote it
+
+
+@FAST
+@given(scale_text)
+def test_a_scale_read_from_any_text_enlarges_and_is_quoted_as_written(text):
+    check_scale(text)
 
 
 # --- prompts --------------------------------------------------------------------------------------
@@ -284,3 +308,10 @@ def test_slow_every_rendering_of_a_verbatim_quote_is_link_free_and_verifies(answ
 @given(pooled_prompts)
 def test_slow_a_random_prompt_of_hostile_parts_is_answered_or_refused(engine, document):
     check_end_to_end(engine, document)
+
+
+@pytest.mark.slow
+@SLOW
+@given(scale_text)
+def test_slow_a_scale_read_from_any_text_enlarges_and_is_quoted_as_written(text):
+    check_scale(text)
