@@ -23,6 +23,7 @@ grain), beside a model that repairs or edits such data."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 import pytest
 from conftest import DATA, reference_prompt
@@ -111,11 +112,18 @@ def answered(case: dict) -> tuple[bool, str | None, str | None]:
     return result.abstained, first, next(iter(result.task.task_ids), None)
 
 
-def own_and_other(outcomes: dict[str, tuple[bool, str | None, str | None]]) -> tuple[list[str], dict[str, str | None]]:
-    """From answered cases (target -> ``answered``): the targets answered about their own model, and the other
-    model made the subject instead (target -> that model). Abstentions are in neither."""
-    right = [t for t, (abstained, first, _) in outcomes.items() if not abstained and first == t]
-    wrong = {t: first for t, (abstained, first, _) in outcomes.items() if not abstained and first != t}
+def own_and_other(outcomes: Iterable[tuple[str, tuple[bool, str | None, str | None]]]
+                  ) -> tuple[list[str], list[tuple[str, str | None]]]:
+    """From answered cases ((target, ``answered``) pairs, one per case): the targets answered about their own model,
+    and the other model made the subject instead ((target, that model)). Abstentions are in neither."""
+    right, wrong = [], []
+    for target, (abstained, first, _) in outcomes:
+        if abstained:
+            continue
+        if first == target:
+            right.append(target)
+        else:
+            wrong.append((target, first))
     return right, wrong
 
 
@@ -144,14 +152,14 @@ def test_most_questions_beside_a_model_of_a_neighbouring_task_pick_their_own_mod
     (TENTH, TENTH_FLOOR, TENTH_WRONG),
 ], ids=["long_tail", "more_tasks", "eight_tasks", "tenth_requests_handing_over_a_file"])
 def test_a_question_about_a_newly_covered_task_is_answered_about_its_own_model_or_not_at_all(cases, floor, most_wrong):
-    right, wrong = own_and_other(answer_all(cases))
+    right, wrong = own_and_other(answer_all(cases).items())
     assert len(wrong) <= most_wrong, wrong  # the other listed model is (almost) never made the subject
     assert len(right) >= floor * len(cases), sorted({c["target"] for c in cases} - set(right))
 
 
 @pytest.mark.slow
 def test_requests_and_how_questions_written_blind_are_answered_about_their_own_model_or_not_at_all():
-    right, wrong = own_and_other(answer_all(SIXTH))
+    right, wrong = own_and_other(answer_all(SIXTH).items())
     assert len(wrong) <= SIXTH_WRONG, wrong
     assert len(right) >= SIXTH_FLOOR * len(SIXTH), sorted({c["target"] for c in SIXTH} - set(right))
 
@@ -164,7 +172,7 @@ def test_requests_and_how_questions_written_blind_are_answered_about_their_own_m
 ], ids=["seventh_sound_effects_and_themes", "eighth_neighbouring_tasks", "ninth_one_mode_checkpoints"])
 def test_questions_written_blind_are_answered_about_their_own_model_and_task(cases, floor, most_wrong, task_floor):
     outcomes = answer_all(cases)
-    right, wrong = own_and_other(outcomes)
+    right, wrong = own_and_other(outcomes.items())
     assert len(wrong) <= most_wrong, wrong
     assert len(right) >= floor * len(cases), sorted({c["target"] for c in cases} - set(right))
     # The seventh set names its tasks in words, the eighth and ninth by taxonomy id.
@@ -181,8 +189,7 @@ def test_the_model_a_question_is_about_is_the_recommended_model_and_the_answer_v
 @pytest.mark.slow
 def test_a_request_to_make_something_from_words_is_answered_about_the_model_that_makes_it():
     # Targets repeat in this set (several requests for one text-to-image model), so cases are counted one by one.
-    outcomes = [(case["target"], *answered(case)) for case in ELEVENTH]
-    right = [target for target, abstained, first, _ in outcomes if not abstained and first == target]
-    wrong = [(target, first) for target, abstained, first, _ in outcomes if not abstained and first != target]
+    outcomes = [(case["target"], answered(case)) for case in ELEVENTH]
+    right, wrong = own_and_other(outcomes)
     assert len(wrong) <= ELEVENTH_WRONG, wrong
-    assert len(right) >= ELEVENTH_FLOOR * len(ELEVENTH), [t for t, a, f, _ in outcomes if a or f != t]
+    assert len(right) >= ELEVENTH_FLOOR * len(ELEVENTH), [t for t, (a, f, _) in outcomes if a or f != t]
