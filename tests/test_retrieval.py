@@ -7,7 +7,7 @@ import pytest
 from conftest import prompt_text
 
 import cnaps_rag
-from cnaps_rag import InputError, Retriever, parse_prompt, retrieve
+from cnaps_rag import InputError, Retriever, Source, parse_prompt, retrieve
 from cnaps_rag import default_engine
 from cnaps_rag.ranking.signals import settle_siblings
 
@@ -105,3 +105,38 @@ def test_a_clearly_better_variant_moves_above_its_sibling_and_nothing_else_moves
     settled = settle_siblings(fused, variant, siblings, lead=0.5)
     assert settled.tolist() == pytest.approx([1.0, 1.2, 1.4, 0.9])  # the group's scores, handed out again
     assert settle_siblings(fused, variant, siblings, lead=0.7) is fused  # a smaller lead than asked changes nothing
+
+
+def _name_only(*names: str) -> list[Source]:
+    return [Source(id=n.lower(), kind="model", name=n) for n in names]
+
+
+def test_an_everyday_word_in_a_model_name_does_not_name_the_model():
+    """'LightWeight' in SISR-Swin2SR-LightWeight-2x is an ordinary word: a 'lightweight cleanup of the motion
+    blur' asks for deblurring and names no super-resolution checkpoint."""
+    sources = _name_only("SISR-Swin2SR-LightWeight-2x", "SISR-Swin2SR-Real-4x", "Deblur-MIMO-UNet-RealBlur")
+    hits = default_engine().sources_retriever(sources).rank(
+        "Please do a fast, lightweight cleanup of the motion blur in this photo of my dog running on the beach.").hits
+    assert [h.components["name"] for h in hits] == [0.0, 0.0, 0.0]
+    assert hits[0].source.name == "Deblur-MIMO-UNet-RealBlur"
+
+
+def test_a_name_token_written_as_in_the_name_still_names_the_model():
+    sources = _name_only("SISR-Swin2SR-LightWeight-2x", "SISR-Swin2SR-Real-4x", "Inpainting-LaMa-Big")
+    hits = default_engine().sources_retriever(sources).rank(
+        "Is the LightWeight checkpoint or LaMa better for my old laptop?").hits
+    named = {h.source.name for h in hits if h.components["name"] == 1.0}
+    assert named == {"SISR-Swin2SR-LightWeight-2x", "Inpainting-LaMa-Big"}
+
+
+def test_a_cue_of_a_task_the_question_does_not_ask_for_says_nothing_about_levels():
+    """'blocking' stems like the JPEG cue 'blocky', but erasing a truck is not JPEG repair: no released quality
+    level fits the question better than another, so the big SwinIR JPEG family gets no lift from it."""
+    retriever = default_engine().sources_retriever(
+        _name_only("Inpainting-CTSDG-Paris", "Restoration-SwinIR-Jpeg10", "Restoration-SwinIR-Jpeg40"))
+    erase = retriever.rank("A parked truck is blocking the fountain in my photo; erase it and fill in the gap.").hits
+    assert {h.source.name: h.components["variant"] for h in erase if "Jpeg" in h.source.name} == {
+        "Restoration-SwinIR-Jpeg10": 0.0, "Restoration-SwinIR-Jpeg40": 0.0}
+    repair = retriever.rank("This heavily compressed photo is full of blocky squares; clean it up.").hits
+    variant = {h.source.name: h.components["variant"] for h in repair}
+    assert variant["Restoration-SwinIR-Jpeg10"] > variant["Restoration-SwinIR-Jpeg40"]

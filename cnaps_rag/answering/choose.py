@@ -65,8 +65,7 @@ def asked_tasks(analysis: QuestionAnalysis, taxonomy: Taxonomy, tuning: Tuning =
     q = tuning.question
     # A defect of the input named beside an action ("enlarge a grainy photo 4x") ranks below the action's task
     # but is still asked for when it would pass the floor on its own.
-    ranked = [t for t, p in analysis.top(q.asked_top)
-              if p >= q.asked_floor or analysis.input_defects.get(t, 0.0) >= q.asked_floor]
+    ranked = [t for t, _ in analysis.top(q.asked_top) if analysis.asks_for(t, q.asked_floor)]
     if not analysis.has_cues:
         column = {t: i for i, t in enumerate(analysis.task_ids)}
         ranked = [t for t in ranked if analysis.similarities[column[t]] >= tuning.answer.ask_similarity]

@@ -23,6 +23,7 @@ import numpy as np
 from ..index import SourceIndex
 from ..sources import Source, family_keys
 from ..affinity import source_label_columns
+from ..embedding import everyday_words
 from ..question import QuestionAnalysis
 from ..tasks import Taxonomy
 from ..text import STOPWORDS, stems
@@ -202,8 +203,9 @@ def variant(ctx: Context) -> np.ndarray:
     """How well the settings in each name fit the question, in [-1, 1]; 0 when nothing bears on it.
 
     A matching scale (x4 for "4×") scores +scale_match and a different one -scale_match. For each
-    taxonomy setting (JPEG quality, noise level) whose task the question's cues name, a model scores
-    best at the level the wording suggests ("heavy" -> the setting's heavy level).
+    taxonomy setting (JPEG quality, noise level) whose task the question's cues name and asks for, a model
+    scores best at the level the wording suggests ("heavy" -> the setting's heavy level). A cue of a task the
+    question does not ask for ("the sign blocking the door" is not blocky JPEG) says nothing about levels.
     """
     tuning, features, rows, analysis = ctx.tuning.variants, ctx.features, ctx.rows, ctx.analysis
     score = np.zeros(len(rows), dtype=np.float32)
@@ -216,7 +218,7 @@ def variant(ctx: Context) -> np.ndarray:
         score[known] += np.where(np.abs(scale[known] - analysis.scale) < 1e-6, tuning.scale_match, -tuning.scale_match)
     intensity = ctx.taxonomy.intensity_of(ctx.question)
     for task_id, setting in ctx.taxonomy.settings:
-        if task_id not in analysis.cues:
+        if task_id not in analysis.cues or not analysis.asks_for(task_id, ctx.tuning.question.asked_floor):
             continue
         levels = features.levels[setting.name][rows]
         known = ~np.isnan(levels)
@@ -333,9 +335,11 @@ def distinctive_tokens(source_name: str) -> set[str]:
     """Name tokens a question would only contain if it named this source.
 
     CamelCase and digit-bearing tokens ('SwinIR', 'ResNet50') match in any case, after stemming.
-    All-capital acronyms match only as written ('BAGS' is a name, 'bags' in a question is not),
-    and are returned with a leading '=' to mark that.
+    All-capital acronyms, and CamelCase tokens that are everyday words ('LightWeight', 'LaMa'), match
+    only as written ('BAGS' is a name, 'bags' in a question is not; 'a lightweight fix' names no
+    model), and are returned with a leading '=' to mark that.
     """
+    everyday = everyday_words()
     found = set()
     for raw in re.split(r"[\s\-_:/,()]+", source_name):
         if len(raw) < 3 or raw.lower() in STOPWORDS or raw.lower() == "huggingface":
@@ -343,10 +347,15 @@ def distinctive_tokens(source_name: str) -> set[str]:
         if raw.isupper() and raw.isalpha():
             found.add("=" + raw)
         elif re.search(r"[A-Z].*[A-Z]|[a-z][A-Z]|\d", raw[1:] if raw[:1].isupper() else raw):
-            found.update(t for t in stems(raw) if len(t) >= 3 and not re.fullmatch(r"\d+x?", t))
+            if raw.isalpha() and (raw.lower() in everyday or set(stems(raw)) <= everyday):
+                found.add("=" + raw)
+            else:
+                found.update(t for t in stems(raw) if len(t) >= 3 and not re.fullmatch(r"\d+x?", t))
     return found
 
 
 def question_tokens(question: str) -> set[str]:
-    """The keys a question offers for name matching: its stems, and its all-capital words marked with '='."""
-    return set(stems(question)) | {"=" + w for w in re.findall(r"\b[A-Z]{3,}\b", question)}
+    """The keys a question offers for name matching: its stems, and, marked with '=', its words of three
+    letters or more written with a capital after the first letter ('HDR', 'LaMa')."""
+    return set(stems(question)) | {"=" + w for w in re.findall(r"\b[A-Za-z]+\b", question)
+                                   if len(w) >= 3 and any(c.isupper() for c in w[1:])}
