@@ -95,6 +95,11 @@ ELEVENTH_FLOOR = 0.8  # share answered about their own model: 0.85 when first me
 # as "a watercolour", "a whole tune" or nothing at all ("rough out a cozy log-cabin interior", "I asked for a neon-lit
 # alley in the rain"): no data kind and no machine, so they read like an everyday request.
 ELEVENTH_WRONG = 2
+PEOPLE = json.loads((DATA / "people_attribute_prompts.json").read_text(encoding="utf-8"))
+PEOPLE_FLOOR = 0.6  # share answered about the attribute classifier: 0.675 when first measured blind, 0.45 before its examples
+# Answers about the other model: the detector for a hard hat, hi-vis vests, a handbag and glasses, each read as finding
+# things; the pose estimator for a helmet and glasses. Abstaining, seven accounts that name a check and no data kind.
+PEOPLE_WRONG = 6
 TASK_IDS = {"text-to-audio generation": "text_to_audio", "topic modelling": "topic_modelling",
             "music generation": "music_generation", "text-to-speech": "text_to_speech",
             "text classification": "text_classification", "text summarization": "text_summarization",
@@ -193,3 +198,24 @@ def test_a_request_to_make_something_from_words_is_answered_about_the_model_that
     right, wrong = own_and_other(outcomes)
     assert len(wrong) <= ELEVENTH_WRONG, wrong
     assert len(right) >= ELEVENTH_FLOOR * len(ELEVENTH), [t for t, (a, f, _) in outcomes if a or f != t]
+
+
+@pytest.mark.slow
+def test_a_question_about_an_attribute_of_each_person_is_answered_about_the_attribute_classifier():
+    outcomes = [(case["target"], answered(case)) for case in PEOPLE["cases"]]
+    right, wrong = own_and_other(outcomes)
+    assert len(wrong) <= PEOPLE_WRONG, wrong
+    assert len(right) >= PEOPLE_FLOOR * len(PEOPLE["cases"]), [t for t, (a, f, _) in outcomes if a or f != t]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", PEOPLE["controls"], ids=lambda c: c["kind"])
+def test_a_neighbouring_question_about_people_is_not_answered_about_the_attribute_classifier(case):
+    abstained, first, _ = answered(case)
+    assert abstained or first == case["target"], first
+
+
+def test_how_a_camera_tells_men_from_women_is_asked_of_the_attribute_classifier():
+    case = next(c for c in PEOPLE["cases"]
+                if c["question"].startswith("At the mall entrance") and any(m[0].startswith("ObjDet") for m in c["models"]))
+    assert answered(case)[:2] == (False, case["target"])
