@@ -28,6 +28,7 @@ from cnaps_rag.errors import CnapsError, outcome
 from cnaps_rag.ingest.catalog import KNOWN_FIELDS, source_from_catalog
 from cnaps_rag.links import find, neutralise, url_problem
 from cnaps_rag.question import question_scale
+from cnaps_rag.ranking.signals import distinctive_tokens, question_tokens
 from cnaps_rag.tuning import TUNING
 
 FORMATS = ("markdown", "text", "html", "json")
@@ -125,6 +126,20 @@ def check_scale(text: str) -> None:
 @given(scale_text)
 def test_a_scale_read_from_any_text_enlarges_and_is_quoted_as_written(text):
     check_scale(text)
+
+
+NAME_WORDS = ["LightWeight", "lightweight", "LaMa", "lama", "SwinIR", "swinir", "HDR", "hdr", "PIPs", "ColBERT", "x4",
+              "Swin2SR", "BAGS", "bags", "a", " ", "-", "'"]
+name_text = st.lists(st.one_of(st.sampled_from(NAME_WORDS), st.text(max_size=6)), max_size=10).map(" ".join)
+
+
+@FAST
+@given(name_text, st.sampled_from(["SISR-Swin2SR-LightWeight-2x", "Inpainting-LaMa-Big", "PIPs", "ColBERT", "BAGS: Blur",
+                                    "Restoration-SwinIR-Jpeg40"]))
+def test_a_name_token_kept_for_exact_matching_names_a_model_only_where_the_text_writes_it_so(text, name):
+    for key in distinctive_tokens(name) & question_tokens(text):
+        if key.startswith("="):
+            assert re.search(rf"(?<![A-Za-z]){re.escape(key[1:])}(?![A-Za-z])", text), key
 
 
 # --- prompts --------------------------------------------------------------------------------------
