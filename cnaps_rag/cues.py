@@ -19,6 +19,14 @@ if TYPE_CHECKING:
 
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9-]*[A-Z]\b|\b[A-Z]{2,}\d*\b")
 
+# A two-word verb phrase whose second word is a particle ("blow up", "fill in", "read aloud") or, after "make", the
+# result ("make bigger") is separable in English: its object may stand between the two ("blow it up", "make this
+# small photo of my cat bigger"). That object starts with a pronoun or determiner and is at most
+# ``QuestionTuning.separable_object`` words long, inside one clause; a particle followed by "of" or a noun phrase is a preposition ("cut my hair out of
+# frustration", "fill the form in the office").
+_PARTICLES = frozenset("up out in off down aloud back over away".split())
+_OBJECT_START = frozenset("it them this these that those my our your his her their the a an".split())
+
 
 class CueMatcher:
     """Finds taxonomy phrases in text after stemming, so 'enlarged' matches the cue 'enlarge';
@@ -31,6 +39,9 @@ class CueMatcher:
         # meet 'smiling', nor 'SLAM' meet 'slammed'. Such phrases are keyed by their plain words.
         self._exact: dict[tuple[str, ...], list[tuple[int, str, float, str]]] = {}
         self._longest = 1
+        self._object_words = tuning.separable_object
+        # Two-word verb phrases that may be split by their object ("blow it up"), keyed like ``_phrases``.
+        self._separable: dict[tuple[str, ...], list[tuple[int, str, float, str]]] = {}
         for column, task in enumerate(taxonomy.tasks):
             for kind, phrases in (("cue", task.cues), ("keyword", task.keywords)):
                 for phrase in phrases:
@@ -42,6 +53,9 @@ class CueMatcher:
                     weight = (1.0 + tuning.phrase_length_bonus * (len(key) - 1)) * (1.0 if kind == "cue" else tuning.keyword_discount)
                     (self._exact if exact else self._phrases).setdefault(key, []).append((column, phrase, weight, kind))
                     self._longest = max(self._longest, len(key))
+                    plain = words(phrase)
+                    if not exact and len(plain) == 2 and (plain[1] in _PARTICLES or plain[0] == "make"):
+                        self._separable.setdefault(key, []).append((column, phrase, weight, kind))
 
     def match(self, text: str, kinds: tuple[str, ...] = ("cue", "keyword")) -> list[tuple[int, str, float]]:
         """Every (task column, phrase, weight) of the given kinds found in ``text``.
@@ -59,6 +73,22 @@ class CueMatcher:
                                                      *self._exact.get(tuple(raw[start:end]), ())):
                     if kind in kinds:
                         found.append((column, phrase, weight))
+        found += [(column, phrase, weight) for column, phrase, weight, kind in self._split_phrases(text) if kind in kinds]
+        return found
+
+    def _split_phrases(self, text: str) -> list[tuple[int, str, float, str]]:
+        """Separable verb phrases found with their object between the two words ("make this old photo bigger")."""
+        found = []
+        for clause in re.split(r"[.,;:!?()\n]+", text):
+            raw = words(clause)
+            tokens = [stem(w) for w in raw]
+            for i in range(len(tokens) - 2):
+                if raw[i + 1] not in _OBJECT_START:
+                    continue
+                for j in range(i + 2, min(i + 2 + self._object_words, len(tokens))):
+                    if raw[j] in _PARTICLES and j + 1 < len(raw) and (raw[j + 1] == "of" or raw[j + 1] in _OBJECT_START):
+                        continue
+                    found += self._separable.get((tokens[i], tokens[j]), ())
         return found
 
     def scores(self, text: str, kinds: tuple[str, ...] = ("cue", "keyword")) -> np.ndarray:

@@ -142,6 +142,20 @@ def test_a_name_token_kept_for_exact_matching_names_a_model_only_where_the_text_
             assert re.search(rf"(?<![A-Za-z]){re.escape(key[1:])}(?![A-Za-z])", text), key
 
 
+OBJECT_WORDS = ["it", "this", "my", "the", "a", "old", "tiny", "photo", "of", "cat", "garden", "scan", "them", "poster"]
+
+
+@FAST
+@given(st.lists(st.sampled_from(OBJECT_WORDS), min_size=1, max_size=12), st.sampled_from([" ", ". ", ", ", "; "]))
+def test_a_split_verb_phrase_is_found_only_around_an_object_in_one_clause(object_words, gap):
+    matcher = default_engine().taxonomy.matcher()
+    text = f"please make {' '.join(object_words)}{gap}bigger"
+    found = "make bigger" in {phrase for _, phrase, _ in matcher.match(text)}
+    one_clause = gap == " "
+    is_object = object_words[0] in {"it", "this", "my", "the", "a", "them"}
+    assert found == (one_clause and is_object and len(object_words) <= TUNING.question.separable_object)
+
+
 # --- prompts --------------------------------------------------------------------------------------
 
 

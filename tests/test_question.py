@@ -202,3 +202,25 @@ def test_a_covered_part_of_a_face_resembles_inpainting_examples_enough_for_its_c
                     "Please rebuild that part of his face.")
     similarity = dict(zip(read.task_ids, read.similarities))
     assert max(similarity.values()) - similarity["inpainting"] <= TUNING.question.cue_gap
+
+
+@pytest.mark.parametrize(("question", "task", "phrase"), [
+    ("Could you make this old snapshot of my grandmother's rose garden bigger for a frame?", "super_resolution", "make bigger"),
+    ("My scan of the concert ticket is tiny; can you blow it up without jagged letters?", "super_resolution", "blow up"),
+    ("There's a hole where the price tag was in this shelf photo; please fill it in.", "inpainting", "fill in"),
+    ("Please read the attached poem aloud in a calm voice.", "text_to_speech", "read aloud"),
+])
+def test_a_verb_phrase_split_by_its_object_is_still_its_cue(question, task, phrase):
+    # "make this old snapshot ... bigger", "blow it up": the object stands between the verb and its particle or result.
+    found = analysis(question)
+    assert phrase in found.cues.get(task, ()), found.cues
+    assert found.top(1)[0][0] == task
+
+
+@pytest.mark.parametrize(("question", "phrase"), [
+    ("I cut my hair out of frustration and now the selfie looks odd. Can AI tell?", "cut out"),
+    ("We fill the order forms in the back office; can a tool read them?", "fill in"),
+    ("Make sure the sign in this photo is readable, then tell me what it says.", "make bigger"),
+])
+def test_a_preposition_or_a_far_word_makes_no_split_verb_phrase(question, phrase):
+    assert all(phrase not in phrases for phrases in analysis(question).cues.values())
