@@ -22,8 +22,8 @@ _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9-]*[A-Z]\b|\b[A-Z]{2,}\d*\b")
 # A two-word verb phrase whose second word is a particle ("blow up", "fill in", "read aloud") or, after "make", the
 # result ("make bigger") is separable in English: its object may stand between the two ("blow it up", "make this
 # small photo of my cat bigger"). That object starts with a pronoun or determiner and is at most
-# ``QuestionTuning.separable_object`` words long, inside one clause; a particle followed by "of" or a noun phrase is a preposition ("cut my hair out of
-# frustration", "fill the form in the office").
+# ``QuestionTuning.separable_object`` words long, inside one clause. A particle followed by "of" or a noun phrase
+# is a preposition ("cut my hair out of frustration", "fill the form in the office").
 _PARTICLES = frozenset("up out in off down aloud back over away".split())
 _OBJECT_START = frozenset("it them this these that those my our your his her their the a an".split())
 
