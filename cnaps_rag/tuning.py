@@ -115,6 +115,7 @@ class AnswerTuning(_Frozen):
     max_papers: int = Field(2, description="at most this many relevant papers are recommended beside the models")
     quote_max_chars: int = Field(400, description="longest sentence quoted as a reason")
     gist_max_chars: int = Field(300, description="longest sentence quoted as a source's gist")
+    type_max_chars: int = Field(70, description="longest input or output type a workflow box shows; a longer one is cut at a clause or word")
     question_spans: int = Field(5, description="at most this many of the question's own phrases are quoted")
     family_share: float = Field(0.8, description="a task only the model's family card names counts this much of a labelled one")
     table_floor: float = Field(0.005, description="a listed model's task is plausible for the question (and the model its subject) from this probability; calibrated on the reference out-of-scope questions, whose listed models score below 0.0005")

@@ -6,7 +6,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import MINI_CATALOG, prompt_text
+from conftest import MINI_CATALOG, prompt_text, reference_prompt
 
 from cnaps_rag import Answer, InputError, PromptError, Source, answer, answer_prompt, parse_prompt, verify
 from cnaps_rag.answering.model import Statement
@@ -260,3 +260,13 @@ def test_a_question_asking_for_two_tasks_gets_both_models_and_both_workflows():
     assert "Your question also asks for image denoising (“grainy”), which is what Denoise-DnCNN is for [2]." in result.to_markdown()
     assert [flow.model_name for flow in result.workflow] == ["SISR-ESRGAN-x4", "Denoise-DnCNN"]
     assert verify(result).ok
+
+
+def test_a_long_output_type_is_shown_cut_at_a_clause_not_inside_a_word():
+    # RCAN's card says its output is "the image enlarged 2, 3, 4 or 8 times per side, depending on the checkpoint";
+    # its box read "… depending on the chec…".
+    result = answer_prompt(reference_prompt(
+        "Please make this small photo of a Christmas ornament bigger and crisp for a greeting card.",
+        [("SISR-RCAN-2x", "https://arxiv.org/abs/1807.02758", "https://github.com/yulunzhang/RCAN")]))
+    output = next(node for node in result.workflow[0].nodes if node.kind == "output")
+    assert output.data_type == "the image enlarged 2, 3, 4 or 8 times per side…"

@@ -22,6 +22,7 @@ from cnaps_rag import CorpusError, Engine, PromptError, Source, default_engine, 
 from cnaps_rag.answering.model import Answer, Evidence, Reference, Statement, TaskPart
 from cnaps_rag.answering.render import LINK_FIELDS
 from cnaps_rag.answering.verify import json_strings
+from cnaps_rag.answering.workflow import _short_type
 from cnaps_rag.answering.render import render
 from cnaps_rag.answering.verify import link_problems
 from cnaps_rag.errors import CnapsError, outcome
@@ -154,6 +155,24 @@ def test_a_split_verb_phrase_is_found_only_around_an_object_in_one_clause(object
     one_clause = gap == " "
     is_object = object_words[0] in {"it", "this", "my", "the", "a", "them"}
     assert found == (one_clause and is_object and len(object_words) <= TUNING.question.separable_object)
+
+
+@FAST
+@given(st.lists(st.one_of(st.sampled_from(["word", "a", ",", "longerword", "x4"]), st.text(min_size=1, max_size=12)),
+                max_size=40).map(" ".join))
+def test_a_workflow_box_type_fits_and_is_never_cut_inside_a_word(text):
+    shown = _short_type(text)
+    if shown is None:
+        assert not text
+        return
+    limit = TUNING.answer.type_max_chars
+    assert len(shown) <= limit
+    if shown.endswith("…") and not text.strip().endswith("…"):
+        kept, whole = shown[:-1], re.split(r"[:;]", text, maxsplit=1)[0].strip()
+        assert whole.startswith(kept)
+        rest = whole[len(kept):]
+        # Cut between words: what follows the kept part starts with a space or a comma, unless one word filled the box.
+        assert rest[:1] in {" ", ","} or " " not in kept
 
 
 # --- prompts --------------------------------------------------------------------------------------

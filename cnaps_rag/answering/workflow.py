@@ -19,6 +19,7 @@ from ..question import QuestionAnalysis
 from ..sources import Source, readable
 from ..tasks import Task, Taxonomy
 from ..text import stems, with_article
+from ..tuning import TUNING
 from . import phrases
 from .model import Evidence, Node, Statement, Workflow
 from .sentences import summary_sentences, variant_meaning
@@ -39,11 +40,19 @@ def _cite(source: Source, text: str, quotes: list[str], card: Source | None = No
                      terms=terms)
 
 
-def _short_type(text: str | None, limit: int = 70) -> str | None:
+def _short_type(text: str | None, limit: int = TUNING.answer.type_max_chars) -> str | None:
+    """The data type a workflow box shows: the text up to its first colon or semicolon, cut when still longer than
+    ``limit`` at a clause (a comma past half the limit) or else a word, never inside one ("… per side…", not
+    "… on the chec…")."""
     if not text:
         return None
     head = re.split(r"[:;]", text, maxsplit=1)[0].strip()
-    return head if len(head) <= limit else head[: limit - 1].rstrip() + "…"
+    if len(head) <= limit:
+        return head
+    cut = head[: limit - 1]
+    comma = cut.rfind(", ")
+    cut = cut[:comma] if comma >= limit // 2 else cut.rsplit(" ", 1)[0] if " " in cut else cut
+    return cut.rstrip(" ,") + "…"
 
 
 def build_workflow(source: Source, backing: Source | None, analysis: QuestionAnalysis, taxonomy: Taxonomy,
