@@ -56,6 +56,7 @@ class CueMatcher:
                     plain = words(phrase)
                     if not exact and len(plain) == 2 and (plain[1] in _PARTICLES or plain[0] == "make"):
                         self._separable.setdefault(key, []).append((column, phrase, weight, kind))
+        self._separable_kinds = frozenset(kind for entries in self._separable.values() for *_, kind in entries)
 
     def match(self, text: str, kinds: tuple[str, ...] = ("cue", "keyword")) -> list[tuple[int, str, float]]:
         """Every (task column, phrase, weight) of the given kinds found in ``text``.
@@ -73,7 +74,9 @@ class CueMatcher:
                                                      *self._exact.get(tuple(raw[start:end]), ())):
                     if kind in kinds:
                         found.append((column, phrase, weight))
-        found += [(column, phrase, weight) for column, phrase, weight, kind in self._split_phrases(text) if kind in kinds]
+        if self._separable_kinds.intersection(kinds):  # sources are matched on keywords alone
+            found += [(column, phrase, weight) for column, phrase, weight, kind in self._split_phrases(text)
+                      if kind in kinds]
         return found
 
     def _split_phrases(self, text: str) -> list[tuple[int, str, float, str]]:

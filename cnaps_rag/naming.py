@@ -41,6 +41,12 @@ class ModelName(BaseModel):
         """(token, meaning) for each setting the name encodes, e.g. ('Jpeg40', 'JPEG quality 40')."""
         return list(self.meanings)
 
+    @property
+    def setting_tokens(self) -> frozenset[str]:
+        """The variant tokens that are settings (scales and released levels: 'x4', 'jpeg40'), lower case: they have
+        their own scores and notes, while the other tokens name a version a card describes ('DeHaze')."""
+        return frozenset(token.lower() for token, _ in self.meanings)
+
 
 def parse_model_name(name: str, categories: Iterable[str] = (), settings: Iterable["Setting"] = ()) -> ModelName:
     """Parse ``name``; ``categories`` lists multi-token category labels to recognise (e.g. 'SISR Any'),

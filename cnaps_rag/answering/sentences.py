@@ -75,7 +75,7 @@ def variant_lead(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy,
     card = read(hit).card
     if card is None:
         return None
-    settled = {token.lower() for token, _ in taxonomy.parse_name(hit.source.name).settings()}
+    settled = taxonomy.parse_name(hit.source.name).setting_tokens
     scored = [(overlap(analysis.question, v.text, words_only=True), v) for v in card.variants_in(hit.source.name)
               if v.token.lower() not in settled]
     shared, best = max(scored, key=lambda pair: pair[0], default=(0, None))

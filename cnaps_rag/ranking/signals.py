@@ -277,8 +277,7 @@ def _condition_vectors(sources: Sequence[Source], names, family: np.ndarray, emb
     for source, name in zip(sources, names):
         card = source.card
         # Scales and released levels (x4, Jpeg40) have their own scores; the rest describe conditions.
-        settled = {token.lower() for token, _ in name.settings()}
-        tokens = {t.lower() for t in name.variant} - settled
+        tokens = {t.lower() for t in name.variant} - name.setting_tokens
         said = [v.text for v in (card.variants if card else ()) if v.token.lower() in tokens]
         texts.append(" ".join(said))
     described: dict[int, set[str]] = {}
