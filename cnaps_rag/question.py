@@ -58,10 +58,40 @@ _IN_HAND = re.compile(
 )
 
 
+# A request: a sentence that opens with a request verb ("Summarize this email", "Please sort these reviews",
+# "Researcher: outline ..."), or asks "can you ..." or "can it ..." with one.
+_OPENING = re.compile(r"(?:^|[.!?;:]\s+)(?:(?:please|now|just|so|and|then)\s+)*(?:(?:can|could|would|will)\s+(?:you|it)\s+"
+                      r"(?:please\s+)?)?([a-z]+)\b", re.IGNORECASE)
+# Something handed to the machine the question calls "it" ("I gave it the minutes", "I fed it my diary"), or how "it"
+# works ("How does it tell ...").
+_HANDED_TO_IT = re.compile(r"\b(?:gave|give|fed|feed|handed|showed|passed|pasted|uploaded|dropped)\s+it\b"
+                           r"|\bhow\s+(?:does|did|do|can|could|would|will)\s+it\b", re.IGNORECASE)
+
+
+def hands_over(question: str, taxonomy: Taxonomy) -> bool:
+    """True when the question addresses a machine: it names one ("the app"), requests something of it with a verb
+    the taxonomy's example requests open with ("Summarize this email", "Can you sort these reviews"), or says what
+    was handed to "it"."""
+    return (names_a_machine(question, taxonomy) or _HANDED_TO_IT.search(question) is not None
+            or any(m.group(1).lower() in taxonomy.request_verbs for m in _OPENING.finditer(question)))
+
+
 def modality_words(question: str, taxonomy: Taxonomy) -> list[tuple[int, int, str]]:
-    """(start, end, modality) of every taxonomy modality word in the question ('photo' -> image), in order."""
+    """(start, end, modality) of every taxonomy modality word in the question ('photo' -> image), in order.
+
+    A document ("this email", "my contract") names text only when it is in hand and the question hands it over
+    (``hands_over``): "Is this clause in my lease legal?" asks a person, "Summarize this lease" a machine. One
+    named with another kind of data ("voice message", "video review") is that kind's."""
     words = [(m.start(), m.end(), modality) for modality, names in taxonomy.modalities.items()
              for name in names for m in re.finditer(rf"\b{re.escape(name)}\b", question, re.IGNORECASE)]
+    if taxonomy.documents and hands_over(question, taxonomy):
+        ends = {end for _, end, _ in words}
+        handed = [m.end() for m in _HANDED_TO_IT.finditer(question)]
+        words += [(m.start(), m.end(), "text") for name in taxonomy.documents
+                  for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question, re.IGNORECASE)
+                  if m.start() - 1 not in ends
+                  and (_IN_HAND.search(question[:m.start()]) or any(
+                      end <= m.start() and not re.search(r"[.!?]", question[end:m.start()]) for end in handed))]
     return sorted(words)
 
 

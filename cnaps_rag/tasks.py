@@ -23,11 +23,24 @@ from .errors import CorpusError
 from .files import default_corpus_dir, read_json
 from .naming import ModelName, parse_model_name
 from .cues import CueMatcher
-from .text import normalize
+from .text import STOPWORDS, normalize
 from .tuning import TUNING, IndexRecipe, QuestionTuning
 
 
 
+
+
+# A sentence (or the clause after "Researcher:") that opens with a word and then its object ("Make this photo ...",
+# "Give me ...", "Sort these reviews ..."): in an example question, that word is a request verb.
+_REQUEST_OPENING = re.compile(
+    r"(?:^|[.!?;:]\s+)(?:(?:please|now|just|so|and|then)\s+)*([a-z]+)\s+"
+    r"(?:this|these|that|those|my|our|the|a|an|me|us|it|them|every|each|all|any|some|out|up|down|off|away|in)\b",
+    re.IGNORECASE,
+)
+# Words that open a question before a determiner without being a request: auxiliaries and question words ("Is this
+# ...", "Which of these ...").
+_NOT_VERBS = frozenset("is are was were am be do does did can could will would should shall may might must has have had "
+                       "how what why where when which who whose we you he she they there here".split())
 
 class Setting(BaseModel):
     """A level a task's models are released at, read from a name token ('Jpeg40', 'Noise25').
@@ -121,6 +134,10 @@ class Taxonomy(BaseModel):
     # Words for the machine a question may be about ("AI", "app", "tool"): with a data word, what tells a
     # question about what an AI did from an everyday request that happens to contain a cue word.
     machines: tuple[str, ...] = ()
+    # Everyday things that carry text ("this email", "my contract", "these reviews"): people ask for advice about them
+    # as often as they hand them to an AI, so they name text data only in a question that hands one over
+    # (``question.modality_words``).
+    documents: tuple[str, ...] = ()
     tasks: tuple[Task, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -144,6 +161,9 @@ class Taxonomy(BaseModel):
             if unknown or len(task_ids) < 2:
                 raise ValueError(f"umbrella label {label!r} must name two or more known tasks, got {list(task_ids)}")
         kinds = {word.lower(): kind for kind, words in self.modalities.items() for word in words}
+        both = sorted({d.lower() for d in self.documents} & {*kinds, *(m.lower() for m in self.machines)})
+        if both:
+            raise ValueError(f"documents {both} are already modality or machine words: list each word once")
         for task in self.tasks:
             for cue in task.cues:
                 if cue.lower() in kinds:
@@ -166,6 +186,20 @@ class Taxonomy(BaseModel):
     def embedding_texts(self, recipe: IndexRecipe = TUNING.index) -> list[str]:
         """Texts embedded for the tasks: per task its description text, then its example questions."""
         return [text for t in self.tasks for text in (t.embedding_text(recipe), *t.examples, *t.learned)]
+
+    @cached_property
+    def request_verbs(self) -> frozenset[str]:
+        """The verbs that open the example questions written as requests ("Summarize this chapter", "Give me a mask
+        of my dog", "Researcher: outline the tumour"): learned from the examples, so a new task's examples bring
+        their own."""
+        found = set()
+        for task in self.tasks:
+            for question in (*task.examples, *task.learned):
+                for match in _REQUEST_OPENING.finditer(question):
+                    word = match.group(1).lower()
+                    if word not in STOPWORDS and word not in _NOT_VERBS and not word.endswith(("ing", "ly")):
+                        found.add(word)
+        return frozenset(found)
 
     @cached_property
     def settings(self) -> list[tuple[str, Setting]]:

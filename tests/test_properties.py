@@ -157,6 +157,23 @@ def test_a_split_verb_phrase_is_found_only_around_an_object_in_one_clause(object
     assert found == (one_clause and is_object and len(object_words) <= TUNING.question.separable_object)
 
 
+ADVICE = ["Should I worry about", "Is it normal to keep", "Why did my sister send", "Where do I file"]
+
+
+@FAST
+@given(st.sampled_from(sorted(default_engine().taxonomy.documents)), st.sampled_from(["this", "my", "these", "a", "the"]),
+       st.one_of(st.sampled_from(sorted(default_engine().taxonomy.request_verbs)).map(str.capitalize),
+                 st.sampled_from(ADVICE)))
+def test_a_document_names_text_only_when_in_hand_and_handed_over(document, determiner, opener):
+    from cnaps_rag.question import modality_words
+
+    taxonomy = default_engine().taxonomy
+    text = f"{opener} {determiner} {document} for me."
+    named = [(text[start:end], kind) for start, end, kind in modality_words(text, taxonomy)]
+    handed = opener not in ADVICE and determiner in {"this", "my", "these"}
+    assert ((document, "text") in [(word.lower(), kind) for word, kind in named]) == handed, (text, named)
+
+
 @FAST
 @given(st.lists(st.one_of(st.sampled_from(["word", "a", ",", "longerword", "x4"]), st.text(min_size=1, max_size=12)),
                 max_size=40).map(" ".join))

@@ -224,3 +224,35 @@ def test_a_verb_phrase_split_by_its_object_is_still_its_cue(question, task, phra
 ])
 def test_a_preposition_or_a_far_word_makes_no_split_verb_phrase(question, phrase):
     assert all(phrase not in phrases for phrases in analysis(question).cues.values())
+
+
+@pytest.mark.parametrize("question", [
+    "Summarize this email from my landlord in three bullet points.",
+    "Please sort these customer reviews into happy and unhappy ones.",
+    "Can you pull every company name out of this contract?",
+    "I gave it my grandmother's letter and it listed every person she mentions.",
+    "Researcher: translate these survey responses from Portuguese.",
+])
+def test_a_document_handed_to_the_machine_is_text_data(question):
+    assert "text" in analysis(question).modalities
+
+
+@pytest.mark.parametrize("question", [
+    "My landlord sent this letter saying the rent goes up next month. Is that even legal?",
+    "Is it rude to reply-all to this email thread if I'm just saying thanks?",
+    "Should I mention this negative review from a former client when I pitch to new ones?",
+    # The email comes out; none is in hand.
+    "Can you write a polite email declining a wedding invitation?",
+])
+def test_a_document_a_person_is_asked_about_names_no_data(question):
+    assert analysis(question).modalities == ()
+
+
+def test_a_document_named_with_another_kind_of_data_is_that_kind():
+    assert analysis("Please transcribe this voice message from my dentist.").modalities == ("audio",)
+
+
+def test_request_verbs_are_learned_from_the_example_requests():
+    verbs = default_engine().taxonomy.request_verbs
+    assert {"summarize", "translate", "enlarge", "remove", "transcribe"} <= verbs
+    assert not verbs & {"is", "how", "can", "should", "this"}

@@ -331,6 +331,23 @@ def test_a_portrait_a_headshot_a_screenshot_or_shots_name_image_data(words):
     assert [kind for *_, kind in modality_words(f"Here is my {words} from last week.", taxonomy)] == ["image"]
 
 
+LETTER_MODELS = [("distilbert/distilbert-base-uncased-finetuned-sst-2-english", None, None), ("dslim/bert-base-NER", None, None)]
+
+
+def test_a_request_naming_its_text_only_as_a_contract_is_answered_by_the_listed_text_model():
+    # A blind well-known case that abstained: "this contract" named no data until a document handed over became text.
+    result = answer_prompt(prompt("Pull out every person, company and city mentioned in this contract so our paralegal "
+                                  "can check them against the client list.", LETTER_MODELS))
+    assert not result.abstained and verify(result).ok, verify(result).problems
+    assert result.references[0].source.name == "dslim/bert-base-NER"
+
+
+def test_advice_about_a_letter_beside_text_models_still_abstains():
+    result = answer_prompt(prompt("My landlord sent this letter saying the rent goes up next month. Is that even legal "
+                                  "in Oregon?", LETTER_MODELS))
+    assert result.abstained
+
+
 def test_a_question_that_names_its_picture_only_as_a_portrait_is_answered_by_the_listed_image_model():
     # No task cue and no example it reads like: that it is about image data is what keeps it in scope.
     result = answer_prompt(prompt("I asked for a dual-tone portrait, half gold and half teal, and the two halves matched "
@@ -491,12 +508,13 @@ HANDED_LISTINGS = [[("facebook/bart-large-cnn", None, None), ("dslim/bert-base-N
                    [("grammarly/coedit-large", None, None), ("microsoft/speecht5_tts", None, None)]]
 # Measured when the set was written (440399a): 22 of the 160 everyday prompts answered, 109 of the 160 requests.
 # Everyday questions that name data ("these wartime documents and photos") and read like a task ("before speaking"
-# as text-to-speech) are answered; requests naming their text only as "this letter" or "these tickets" abstain.
-# Reading any noun after "this" as data answered 130 everyday prompts (reverted); these bounds would have caught it.
-# 105 requests since "read this chapter aloud" is read as text-to-speech (separable verb phrases): beside two listings
-# with no speech model, its two requests rightly abstain.
+# as text-to-speech) are answered. Reading any noun after "this" as data answered 130 everyday prompts (reverted);
+# these bounds would have caught it. 105 requests since "read this chapter aloud" is read as text-to-speech (separable
+# verb phrases): beside two listings with no speech model, its two requests rightly abstain. 124 since a document in
+# hand ("this letter", "these reviews") is text when the question hands it over (a request, a machine, "I gave it"):
+# the everyday ones stay at 22.
 HANDED_EVERYDAY_MOST = 24
-HANDED_PROCESS_LEAST = 105
+HANDED_PROCESS_LEAST = 124
 
 
 @pytest.mark.slow
@@ -591,3 +609,24 @@ def test_a_scale_in_a_models_name_does_not_open_part_one():
     result = answer_prompt(prompt("I enlarged a tiny photo 4 times and it stayed sharp. How?",
                                   [("SISR-SwinIR-Classical-DIV2K-48-M-4x", None, None), ("NST-fast-neural-style-candy", None, None)]))
     assert result.task.statements[0].text.startswith("How it does this: ")
+
+
+TEXT_DOCUMENTS = json.loads((DATA / "text_document_prompts.json").read_text(encoding="utf-8"))
+# Blind sets of requests to process a document and of everyday questions about one (see the file's description).
+# First set: 25 of 40 requests answered about their model and 2 everyday answered before documents in hand became text
+# when handed over; 29 and 2 after. Second set (mostly models without a card, whose task a name alone rarely tells):
+# 33 and 5, before and after.
+TEXT_DOCUMENTS_BOUNDS = {"first": (29, 2), "second": (33, 5)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("part", sorted(TEXT_DOCUMENTS_BOUNDS))
+def test_requests_to_process_a_document_are_answered_and_advice_about_one_abstains(part):
+    cases = TEXT_DOCUMENTS[part]
+    right = sum(next((r.source.name for r in result.references if r.role == "recommended model"), None) == case["target"]
+                for case in cases["process"]
+                for result in [answer_prompt(prompt(case["question"], [(m, None, None) for m in case["models"]]))])
+    answered = sum(not answer_prompt(prompt(case["question"], [(m, None, None) for m in case["models"]])).abstained
+                   for case in cases["everyday"])
+    least, most = TEXT_DOCUMENTS_BOUNDS[part]
+    assert right >= least and answered <= most, (right, answered)

@@ -76,3 +76,11 @@ def test_a_cue_cannot_be_both_an_action_and_a_defect():
     noise["defects"].append("denoise")  # already an action: what is done, not what is wrong with the input
     with pytest.raises(ValidationError, match="cannot be both an action and a defect: \\['denoise'\\]"):
         Taxonomy.model_validate(data)
+
+
+
+def test_a_document_word_that_is_already_a_modality_word_is_refused():
+    data = shipped()
+    data["documents"] = [*data["documents"], "photo"]
+    with pytest.raises(ValidationError, match=r"documents \['photo'\] are already modality or machine words"):
+        Taxonomy.model_validate(data)
