@@ -270,3 +270,13 @@ def test_a_long_output_type_is_shown_cut_at_a_clause_not_inside_a_word():
         [("SISR-RCAN-2x", "https://arxiv.org/abs/1807.02758", "https://github.com/yulunzhang/RCAN")]))
     output = next(node for node in result.workflow[0].nodes if node.kind == "output")
     assert output.data_type == "the image enlarged 2, 3, 4 or 8 times per side…"
+
+
+def test_an_output_that_opens_with_what_it_is_given_for_is_set_off_by_a_comma():
+    # The card's output "for every tracked point, its pixel position ..." read "It returns for every tracked point, ...".
+    result = answer_prompt(reference_prompt(
+        "I put a few dots on a runner's shoe in the first frame and it followed each one through the whole video. How?",
+        [("CoTracker3", "https://arxiv.org/abs/2410.11831", "https://github.com/facebookresearch/co-tracker")]))
+    output = next(node for node in result.workflow[0].nodes if node.kind == "output")
+    assert output.statement.text.startswith("It returns, for every tracked point, its pixel position")
+    assert verify(result).ok, verify(result).problems

@@ -82,6 +82,9 @@ def _supplied(inputs: Sequence[str]) -> str:
     return f"; you supply {join_names(required)}" if required else ""
 
 
+_FOR_WHAT = re.compile(r"(?:for|depending\s+on|when|in|with)\b[^,:;]*[,:]", re.IGNORECASE)
+
+
 def _from_card(source: Source, effective: Source, card: Source | None, analysis: QuestionAnalysis,
                taxonomy: Taxonomy, task_id: str | None) -> Workflow:
     assert effective.card is not None
@@ -99,8 +102,11 @@ def _from_card(source: Source, effective: Source, card: Source | None, analysis:
         nodes.append(Node(id=f"s_{node_id}", kind=stage.kind, label=stage.name, branch=stage.branch,
                           statement=_cite(source, stage.text, [stage.text], card)))
     output = info.output or "its result"
+    # "for every frame, a box ..." and "depending on the head: a label ..." say for what before saying what: the
+    # sentence sets them off ("It returns, for every frame, a box ...").
+    returns = "It returns, " if _FOR_WHAT.match(output) else "It returns "
     nodes.append(Node(id="output", kind="output", label="Output", data_type=_short_type(output),
-                      statement=_cite(source, f"It returns {output}.", [output] if info.output else [], card)))
+                      statement=_cite(source, f"{returns}{output}.", [output] if info.output else [], card)))
     links: list[tuple[str, str]] = []
     fed: set[str] = set()
     for position in range(len(info.stages)):
