@@ -280,3 +280,14 @@ def test_an_output_that_opens_with_what_it_is_given_for_is_set_off_by_a_comma():
     output = next(node for node in result.workflow[0].nodes if node.kind == "output")
     assert output.statement.text.startswith("It returns, for every tracked point, its pixel position")
     assert verify(result).ok, verify(result).problems
+
+
+def test_a_checkpoint_fine_tuned_for_another_task_of_its_family_is_described_by_its_own_variant():
+    # BART's card gist writes summaries; bart-large-mnli judges entailment, and part 3 said it "writes the summary".
+    result = answer_prompt(reference_prompt(
+        "Sort these incoming support emails into 'billing', 'shipping delay' or 'broken product'.",
+        [("facebook/bart-large-mnli", None, None), ("facebook/bart-large-cnn", None, None)]))
+    lines = {ref.source.name: ref.why.text for ref in result.references}
+    assert "MultiNLI" in lines["facebook/bart-large-mnli"] and "summary" not in lines["facebook/bart-large-mnli"]
+    assert "writes the summary" in lines["facebook/bart-large-cnn"]
+    assert verify(result).ok, verify(result).problems

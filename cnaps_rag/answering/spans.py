@@ -100,13 +100,15 @@ def sentence_with(source: Source, word: str, limit: int = TUNING.answer.quote_ma
 
 
 def gist(source: Source, limit: int = TUNING.answer.gist_max_chars) -> str | None:
-    """What a source is about in one verbatim sentence: its card's gist, else its summary's 'we propose'.
+    """What a source is about in one verbatim sentence: its card's gist (or, for a checkpoint fine-tuned for another
+    of the family's tasks, its variant's description), else its summary's 'we propose'.
 
     A paper's 'we' sentence must share a word with its title when one does: "We address all these
     issues in this work" says nothing about the paper that a reader could check it against.
     """
     if source.card is not None and source.card.gist and quotable(source.card.gist):
-        return source.card.gist.rstrip(".")
+        mode = source.card.mode_text(source.name)
+        return (mode if mode is not None and quotable(mode) else source.card.gist).rstrip(".")
     found = sentences(source.summary, limit)
     claims = [s for s in found if _SUBJECT.search(s) and not s.lower().startswith("this paper does not")]
     if source.kind == "paper":
