@@ -12,7 +12,7 @@ import re
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from .tasks import Taxonomy
+from .tasks import SENTENCE_OPENING, Taxonomy
 from .tuning import TUNING, QuestionTuning
 
 # "I typed “a castle at dusk”": a quoted phrase handed to the AI means the input is text. A straight single quote
@@ -60,8 +60,8 @@ _IN_HAND = re.compile(
 
 # A request: a sentence that opens with a request verb ("Summarize this email", "Please sort these reviews",
 # "Researcher: outline ..."), or asks "can you ..." or "can it ..." with one.
-_OPENING = re.compile(r"(?:^|[.!?;:]\s+)(?:(?:please|now|just|so|and|then)\s+)*(?:(?:can|could|would|will)\s+(?:you|it)\s+"
-                      r"(?:please\s+)?)?([a-z]+)\b", re.IGNORECASE)
+_OPENING = re.compile(SENTENCE_OPENING + r"(?:(?:can|could|would|will)\s+(?:you|it)\s+(?:please\s+)?)?([a-z]+)\b",
+                      re.IGNORECASE)
 # Something handed to the machine the question calls "it" ("I gave it the minutes", "I fed it my diary"), or how "it"
 # works ("How does it tell ...").
 _HANDED_TO_IT = re.compile(r"\b(?:gave|give|fed|feed|handed|showed|passed|pasted|uploaded|dropped)\s+it\b"

@@ -26,14 +26,12 @@ from .cues import CueMatcher
 from .text import STOPWORDS, normalize
 from .tuning import TUNING, IndexRecipe, QuestionTuning
 
-
-
-
-
-# A sentence (or the clause after "Researcher:") that opens with a word and then its object ("Make this photo ...",
-# "Give me ...", "Sort these reviews ..."): in an example question, that word is a request verb.
+# Where a sentence, or the clause after "Researcher:", opens, past a "please" or "now": a request's verb comes next.
+SENTENCE_OPENING = r"(?:^|[.!?;:]\s+)(?:(?:please|now|just|so|and|then)\s+)*"
+# In an example question, a word that opens a sentence and is followed by its object ("Make this photo ...", "Give me
+# ...", "Sort these reviews ...") is a request verb.
 _REQUEST_OPENING = re.compile(
-    r"(?:^|[.!?;:]\s+)(?:(?:please|now|just|so|and|then)\s+)*([a-z]+)\s+"
+    SENTENCE_OPENING + r"([a-z]+)\s+"
     r"(?:this|these|that|those|my|our|the|a|an|me|us|it|them|every|each|all|any|some|out|up|down|off|away|in)\b",
     re.IGNORECASE,
 )
@@ -41,6 +39,7 @@ _REQUEST_OPENING = re.compile(
 # ...", "Which of these ...").
 _NOT_VERBS = frozenset("is are was were am be do does did can could will would should shall may might must has have had "
                        "how what why where when which who whose we you he she they there here".split())
+
 
 class Setting(BaseModel):
     """A level a task's models are released at, read from a name token ('Jpeg40', 'Noise25').
