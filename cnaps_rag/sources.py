@@ -125,14 +125,11 @@ class Card(BaseModel):
         return tuple(dict.fromkeys(t for end, tasks in naming if end == last for t in tasks)) or self.tasks
 
     def mode_text(self, name: str) -> str | None:
-        """What the checkpoint ``name`` does, in its variant's words, when its variant narrows the family away from
-        the task the card's gist describes (``bart-large-mnli`` judges entailment; the BART gist writes summaries);
-        None when the gist describes it."""
-        tasks = self.tasks_for(name)
-        if not self.tasks or self.tasks[0] in tasks:
-            return None
-        naming = [(token_end(name, v.token), v) for v in self.variants_in(name) if v.tasks and set(v.tasks) <= set(tasks)]
-        return max(naming, key=lambda pair: pair[0])[1].text if naming else None
+        """The variant text of a checkpoint narrowed away from the task the gist describes (``bart-large-mnli``
+        judges entailment; BART's gist writes summaries), else None."""
+        tasks = set(self.tasks_for(name))
+        naming = [(token_end(name, v.token), v.text) for v in self.variants_in(name) if v.tasks and set(v.tasks) <= tasks]
+        return max(naming)[1] if naming and self.tasks and self.tasks[0] not in tasks else None
 
     def for_checkpoint(self, name: str) -> "Card":
         """The card as it applies to the checkpoint ``name``: when a variant token narrows its tasks
