@@ -145,15 +145,14 @@ class Card(BaseModel):
 
     def _inputs_for(self, name: str) -> tuple[str, ...]:
         """What the user supplies to the checkpoint ``name``: an input that names a mode token ("for Fill, a
-        mask") belongs to the checkpoints carrying one of the tokens it names."""
-        modes = [v.token for v in self.variants if v.tasks]
+        mask") belongs to the checkpoints carrying one of the tokens it names, and one that names a branch serving
+        none of its tasks ("the question ..., for question answering" for a NER checkpoint) to none."""
+        modes, tasks = [v.token for v in self.variants if v.tasks], set(self.tasks_for(name))
         carried = {v.token for v in self.variants_in(name)}
-        kept = []
-        for text in self.user_inputs:
-            named = {token for token in modes if carries_token(text, token)}
-            if not named or named & carried:
-                kept.append(text)
-        return tuple(kept)
+        others = [s.branch.lower() for s in self.stages if s.branch and s.tasks and not tasks & set(s.tasks)]
+        named = [({t for t in modes if carries_token(text, t)}, text) for text in self.user_inputs]
+        return tuple(text for tokens, text in named if (not tokens or tokens & carried)
+                     and not any(branch in text.lower() for branch in others))
 
     def _stages_for(self, tasks: set[str]) -> "Card":
         """The card without the branches that serve none of ``tasks`` (see ``for_checkpoint``)."""

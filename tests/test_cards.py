@@ -301,3 +301,14 @@ def test_a_one_mode_checkpoint_asks_only_for_what_its_mode_takes(question, name,
     text = _input_sentence(result)
     assert said in text and unsaid not in text, text
     assert verify(result).ok, verify(result).problems
+
+
+@pytest.mark.parametrize(("card_id", "name", "kept"), [
+    ("bert", "dslim/bert-base-NER", ()),  # its card's question input is "for question answering"
+    ("bart", "facebook/bart-large-cnn", ()),  # the candidate labels are "for zero-shot classification"
+    ("roberta", "deepset/roberta-base-squad2", ("the question to be answered from the passage, for question answering",)),
+    ("insightface", "inswapper_128", ("for face swapping, a photo of the source person whose identity should appear in "
+                                      "the target photo",)),
+])
+def test_a_checkpoint_is_asked_only_for_what_its_own_branches_use(card_id, name, kept):
+    assert LIBRARY.by_id[card_id].as_source().card.for_checkpoint(name).user_inputs == kept
