@@ -24,7 +24,8 @@ _EXPORTS = {
     "index": ["SourceIndex", "VectorStore"],
     "ingest": ["Catalog", "ParsedPrompt", "load_catalog", "load_sources", "parse_prompt"],
     "ranking": ["Hit", "Ranking", "Retriever"],
-    "sources": ["Card", "Link", "Source", "Stage", "Variant"],
+    "source_card": ["Card", "Stage", "Variant"],
+    "sources": ["Link", "Source"],
     "tasks": ["Task", "Taxonomy", "load_taxonomy"],
     "tuning": ["Limits", "Tuning", "Weights"],
 }
@@ -52,7 +53,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .index import SourceIndex, VectorStore
     from .ingest import Catalog, ParsedPrompt, load_catalog, load_sources, parse_prompt
     from .ranking import Hit, Ranking, Retriever
-    from .sources import Card, Link, Source, Stage, Variant
+    from .source_card import Card, Stage, Variant
+    from .sources import Link, Source
     from .tasks import Task, Taxonomy, load_taxonomy
     from .tuning import Limits, Tuning, Weights
 

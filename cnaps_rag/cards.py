@@ -25,7 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import CorpusError
 from .files import default_corpus_dir, read_json
-from .sources import Card, Source, Stage, Variant, arxiv_id, check_url
+from .source_card import Card, Stage, Variant
+from .sources import Source, arxiv_id, check_url
 
 
 StageKind = Literal["pre", "model", "post"]
