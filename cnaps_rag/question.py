@@ -84,12 +84,12 @@ def modality_words(question: str, taxonomy: Taxonomy) -> list[tuple[int, int, st
     named with another kind of data ("voice message", "video review") is that kind's."""
     words = [(m.start(), m.end(), modality) for modality, names in taxonomy.modalities.items()
              for name in names for m in re.finditer(rf"\b{re.escape(name)}\b", question, re.IGNORECASE)]
-    if taxonomy.documents and hands_over(question, taxonomy):
+    documents = [m for name in taxonomy.documents
+                 for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question, re.IGNORECASE)]
+    if documents and hands_over(question, taxonomy):
         ends = {end for _, end, _ in words}
         handed = [m.end() for m in _HANDED_TO_IT.finditer(question)]
-        words += [(m.start(), m.end(), "text") for name in taxonomy.documents
-                  for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question, re.IGNORECASE)
-                  if m.start() - 1 not in ends
+        words += [(m.start(), m.end(), "text") for m in documents if m.start() - 1 not in ends
                   and (_IN_HAND.search(question[:m.start()]) or any(
                       end <= m.start() and not re.search(r"[.!?]", question[end:m.start()]) for end in handed))]
     return sorted(words)
