@@ -256,3 +256,13 @@ def test_request_verbs_are_learned_from_the_example_requests():
     verbs = default_engine().taxonomy.request_verbs
     assert {"summarize", "translate", "enlarge", "remove", "transcribe"} <= verbs
     assert not verbs & {"is", "how", "can", "should", "this"}
+
+
+def test_a_named_language_says_what_the_content_is_in_not_that_it_is_translated():
+    # "in Spanish" was a machine-translation cue and outweighed the transcript asked for (2026-11-27).
+    assert likeliest("Type out everything that was said in this 40-minute voice memo from my doctor's appointment. "
+                     "Some of it is in Spanish.") == "speech_recognition"
+
+
+def test_a_request_to_translate_is_still_machine_translation():
+    assert likeliest("Please translate this letter from my pen pal into English.") == "machine_translation"
