@@ -633,3 +633,18 @@ def test_requests_to_process_a_document_are_answered_and_advice_about_one_abstai
     answered = sum(not answer_case(case).abstained for case in cases["everyday"])
     least, most = TEXT_DOCUMENTS_BOUNDS[part]
     assert right >= least and answered <= most, (right, answered)
+
+
+@pytest.mark.parametrize("models", [
+    [("google/maxim-s3-deblurring-gopro", None, None), ("black-forest-labs/FLUX.1-schnell", None, None)],
+    [("Deblur-MSSNet-GoPro", None, None), ("Txt2Img-StableDiffusionV1-DreamShaper", None, None)],
+])
+def test_a_model_that_takes_none_of_what_the_question_gives_is_not_its_subject(models):
+    # The typed prompt is what goes in; a deblurring model, whose card reads close to "blurry ... out of focus",
+    # took the subject while the question read most like no listed model's task (2026-11-27).
+    result = answer_prompt(prompt("I asked for 'a blurry, dreamy shot of city lights at night' and it came out soft "
+                                  "and out of focus on purpose, with those round glowing blobs. Which tool made it?",
+                                  models))
+    assert [(r.source.name, r.role) for r in result.references] == [
+        (models[1][0], "recommended model"), (models[0][0], "tangential")]
+    assert result.task.task_ids[0] == "text_to_image" and verify(result).ok

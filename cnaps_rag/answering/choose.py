@@ -95,7 +95,10 @@ def plan(ranking: Ranking, hits: Sequence[Hit], listed: dict[str, ListedAs] | No
     analysis = ranking.analysis
     scope = judge_scope(Ranking(question=ranking.question, analysis=analysis, hits=tuple(hits)), tuning.scope)
     asked = asked_tasks(analysis, taxonomy, tuning)
-    relevant = set(scope.relevant)
+    # A model that takes none of what the question says goes in is not about it however close its text reads:
+    # a deblurring model made nothing from "I asked for 'a blurry, dreamy shot of city lights'".
+    relevant = {h.source.id for h in hits
+                if h.source.id in scope.relevant and _takes_what_is_given(h, analysis, taxonomy)}
     if listed is None:
         # An abstaining recommender lists no unrelated models.
         chosen = recommend(list(hits), relevant, asked, tuning)
@@ -143,11 +146,13 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
     fits = {h.source.id: fit(h, analysis, tuning) for h in models}
     fitting = {h.source.id for h in models if asked and fits[h.source.id] >= tuning.question.asked_floor}
     # A model whose task is not plausible for the question (below the table floor) and that is not close to
-    # it is no subject, nor is one fitting far worse than another (below the tangential share). A model that
+    # it is no subject, nor is one taking none of what the question says goes in (``_takes_what_is_given``), nor
+    # one fitting far worse than another (below the tangential share). A model that
     # fits the asked task leads unless its name says another scale than the question asks for (a 3x
     # checkpoint for "twice its size") and a fitting one does not. Below the asked floor a fit is no
     # evidence of what the question asks, so when no model fits, relevance and the ranking's score choose.
-    plausible = [h for h in models if fits[h.source.id] >= tuning.answer.table_floor or h.source.id in relevant]
+    plausible = [h for h in models if (fits[h.source.id] >= tuning.answer.table_floor or h.source.id in relevant)
+                 and _takes_what_is_given(h, analysis, taxonomy)]
     top_fit = max((fits[h.source.id] for h in plausible), default=0.0)
     contenders = [h for h in plausible if fits[h.source.id] >= tuning.answer.tangential_ratio * top_fit
                   or h.source.id in relevant]
@@ -231,6 +236,12 @@ def _does_something_else(hit: Hit, task_id: str, fit: float, relevant: bool, ana
     if fit >= tuning.answer.tangential_ratio * probability:
         return False
     return not relevant or _runs_backwards(hit, task_id, taxonomy)
+
+
+def _takes_what_is_given(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy) -> bool:
+    """False only for a model whose known tasks all take none of the kinds of data the question says go in."""
+    tasks = [taxonomy.get(t) for t in _tasks_of(hit) if t in taxonomy.ids]
+    return not (analysis.given and tasks) or any(set(analysis.given) & set(task.inputs) for task in tasks)
 
 
 def _runs_backwards(hit: Hit, task_id: str, taxonomy: Taxonomy) -> bool:
