@@ -219,9 +219,6 @@ class QuestionAnalysis(BaseModel):
     # What the question says goes in, when it says: a typed prompt or the user's own request, and the data in hand
     # beside it ("I typed 'how many candles?' beside the party snapshot": text and image). Empty otherwise.
     given: tuple[str, ...] = ()
-    # It addresses a machine: names one, requests something with a learned request verb, hands something to "it"
-    # (``hands_over``), or gives a typed prompt. "Should I ask her about her cold texts?" asks a person.
-    addresses_a_machine: bool = False
     # Tasks whose defects the question names beside another task's action ("a grainy photo enlarged 4x"), with
     # the probability each would have had without that action: a second task the question may ask for.
     input_defects: dict[str, float] = {}
@@ -334,5 +331,4 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
         input_defects=input_defects,
         names_a_machine=names_a_machine(question, taxonomy),
         given=("text", *sorted(held)) if text_input else (),
-        addresses_a_machine=text_input or hands_over(question, taxonomy),
     )

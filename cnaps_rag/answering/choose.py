@@ -193,8 +193,7 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
         else:
             roles[hit.source.id] = "tangential"
     in_scope = any(r != "tangential" for r in roles.values()) and (
-        bool(asked) or bool(relevant)
-        or (best is not None and analysis.addresses_a_machine and _handles_named_data(best, analysis, taxonomy))
+        bool(asked) or bool(relevant) or (best is not None and _handles_named_data(best, analysis, taxonomy))
         or (best is not None and best.source.id in nameless))
     if not in_scope:
         roles = {h.source.id: "tangential" for h in hits}
