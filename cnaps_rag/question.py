@@ -216,8 +216,10 @@ class QuestionAnalysis(BaseModel):
     direction: tuple[str, str] | None = None
     modalities: tuple[str, ...] = ()
     names_a_machine: bool = False  # it says "AI", "app", "tool"... (``Taxonomy.machines``)
-    # What the question says goes in, when it says: a typed prompt or the user's own request, and the data in hand
-    # beside it ("I typed 'how many candles?' beside the party snapshot": text and image). Empty otherwise.
+    # What goes in, when the question says so beyond doubt: a typed prompt or the user's own request that names no
+    # other data outside its quotes ("I asked for 'a blurry, dreamy shot'"). Other data named beside a prompt may
+    # be what went in or what came out ("I wrote 'make it candy art' and the photo exploded with colour"), so then
+    # nothing is said. Empty otherwise.
     given: tuple[str, ...] = ()
     # Tasks whose defects the question names beside another task's action ("a grainy photo enlarged 4x"), with
     # the probability each would have had without that action: a second task the question may ask for.
@@ -330,5 +332,5 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
         modalities=modalities,
         input_defects=input_defects,
         names_a_machine=names_a_machine(question, taxonomy),
-        given=("text", *sorted(held)) if text_input else (),
+        given=("text",) if text_input and set(modalities) <= {"text"} else (),
     )
