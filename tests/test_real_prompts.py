@@ -614,9 +614,12 @@ def test_a_scale_in_a_models_name_does_not_open_part_one():
 TEXT_DOCUMENTS = json.loads((DATA / "text_document_prompts.json").read_text(encoding="utf-8"))
 # Blind sets of requests to process a document and of everyday questions about one (see the file's description).
 # First set: 25 of 40 requests answered about their model and 2 everyday answered before documents in hand became text
-# when handed over; 29 and 2 after. Second set (mostly models without a card, whose task a name alone rarely tells):
-# 33 and 5, before and after.
-TEXT_DOCUMENTS_BOUNDS = {"first": (29, 2), "second": (33, 5)}
+# when handed over; 29 and 2 after. Second set (models that had no card, whose task a name alone rarely tells): 33 and
+# 5, before and after; 37 and 7 since those models have cards (faa78ee): two advice questions that name text ("this gym
+# contract", "my girlfriend's texts") are answered beside two described text models, as a request in no task's words
+# about data a listed model handles is. Gating that on the question addressing a machine was tried and reverted: the
+# learned request verbs miss "Please recreate this ... image", so that Query1 prompt (and its logged twin) abstained.
+TEXT_DOCUMENTS_BOUNDS = {"first": (29, 2), "second": (37, 7)}
 
 
 @pytest.mark.slow
