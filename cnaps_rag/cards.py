@@ -54,18 +54,15 @@ class CardStage(BaseModel):
     tasks: tuple[str, ...] = Field((), description="for a branch: the tasks this mode serves (image-to-image for editing)")
 
 
-class CardVariant(BaseModel):
-    """What a token in a released model's name changes (``x4``, ``Jpeg40``, ``Noise25``, ``tiny``).
+class CardVariant(Variant):
+    """What a token in a released model's name changes (``x4``, ``Jpeg40``, ``Noise25``, ``tiny``), as a card author
+    writes it: a ``Variant`` whose text says something.
 
     ``tasks`` narrows the family's tasks for a checkpoint fine-tuned for some of them: ``NER``
     in ``dslim/bert-base-NER`` makes that BERT a named-entity tagger, not also a classifier.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    token: str = Field(min_length=1)
     text: str = Field(min_length=5)
-    tasks: tuple[str, ...] = ()
 
 
 class CardInput(BaseModel):

@@ -84,7 +84,8 @@ class Card(BaseModel):
         """The variant text of a checkpoint narrowed away from the task the gist describes (``bart-large-mnli``
         judges entailment; BART's gist writes summaries), else None."""
         modes = self._mode_variants(name)
-        return max(v.text for v in modes) if modes and self.tasks and self.tasks[0] not in self.tasks_for(name) else None
+        narrowed = {t for v in modes for t in v.tasks}  # what ``tasks_for`` gives when a mode variant is carried
+        return max(v.text for v in modes) if modes and self.tasks and self.tasks[0] not in narrowed else None
 
     def for_checkpoint(self, name: str) -> "Card":
         """The card as it applies to the checkpoint ``name``: when a variant token narrows its tasks
