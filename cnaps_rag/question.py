@@ -12,6 +12,8 @@ import re
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from .cues import CueMatcher
+from .text import stems
 from .tasks import SENTENCE_OPENING, Taxonomy
 from .tuning import TUNING, QuestionTuning
 
@@ -76,14 +78,19 @@ def hands_over(question: str, taxonomy: Taxonomy) -> bool:
             or any(m.group(1).lower() in taxonomy.request_verbs for m in _OPENING.finditer(question)))
 
 
+def _data_words(text: str, taxonomy: Taxonomy) -> list[tuple[int, int, str]]:
+    """(start, end, modality) of every taxonomy modality word in ``text``, documents aside."""
+    return [(m.start(), m.end(), modality) for modality, names in taxonomy.modalities.items()
+            for name in names for m in re.finditer(rf"\b{re.escape(name)}\b", text, re.IGNORECASE)]
+
+
 def modality_words(question: str, taxonomy: Taxonomy) -> list[tuple[int, int, str]]:
     """(start, end, modality) of every taxonomy modality word in the question ('photo' -> image), in order.
 
     A document ("this email", "my contract") names text only when it is in hand and the question hands it over
     (``hands_over``): "Is this clause in my lease legal?" asks a person, "Summarize this lease" a machine. One
     named with another kind of data ("voice message", "video review") is that kind's."""
-    words = [(m.start(), m.end(), modality) for modality, names in taxonomy.modalities.items()
-             for name in names for m in re.finditer(rf"\b{re.escape(name)}\b", question, re.IGNORECASE)]
+    words = _data_words(question, taxonomy)
     documents = [m for name in taxonomy.documents
                  for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question, re.IGNORECASE)]
     if documents and hands_over(question, taxonomy):
@@ -167,6 +174,32 @@ def _held_data(question: str, typed: re.Match[str] | None, words: list[tuple[int
     return frozenset(m for start, _, m in words if m != "text" and (
         start < typed.start() or (after is not None and start >= after and _WRITTEN_ON.match(question[after:start]))
         or m in in_hand))
+
+
+def _naming_held_data(text: str, found: list[tuple[int, str, float]], matcher: CueMatcher,
+                      taxonomy: Taxonomy) -> list[tuple[int, str, float]]:
+    """``found`` less the cue matches that only name data in hand, for tasks that do not take that kind of data.
+
+    In "Here's a tiny picture of my nephew's poster; please make it larger" the cue 'picture of' names the picture the
+    user holds, not one to be made from text, and 'draw' read from "my crayon drawing" names a drawing. A cue names the
+    held word when it opens with that word, or names no data at all: 'read aloud' in "Read this paragraph aloud" names
+    no audio in hand, and 'text to speech' in "Convert this text to speech" names the text it takes."""
+    kept = list(found)
+    for start, end, modality in _data_words(text, taxonomy):
+        if not _IN_HAND.search(text[:start]):
+            continue
+        remaining = matcher.match(text[:start] + " " * (end - start) + text[end:])
+        held = stems(text[start:end])
+        for match in found:
+            if match in remaining:
+                remaining.remove(match)
+                continue
+            named = _data_words(match[1], taxonomy)
+            if named and (named[0][0] > 0 or stems(match[1][:named[0][1]]) != held):
+                continue
+            if modality not in taxonomy.tasks[match[0]].inputs and match in kept:
+                kept.remove(match)
+    return kept
 
 
 def _in_hand(question: str, words: list[tuple[int, int, str]]) -> frozenset[str]:
@@ -259,7 +292,7 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     # read from the rest of the question.
     own_words = _QUOTED_SPAN.sub(" ", question) if typed is not None else question
     held = _held_data(question, typed, words)
-    found = matcher.match(own_words)
+    found = _naming_held_data(own_words, matcher.match(own_words), matcher, taxonomy)
     if text_input:
         # The input is the prompt and the data in hand beside it, so only tasks needing nothing more can be asked:
         # "why did it lean so dark?" about a picture made from a typed prompt asks for no dark photo to be brightened.

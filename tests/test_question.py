@@ -266,3 +266,21 @@ def test_a_named_language_says_what_the_content_is_in_not_that_it_is_translated(
 
 def test_a_request_to_translate_is_still_machine_translation():
     assert likeliest("Please translate this letter from my pen pal into English.") == "machine_translation"
+
+
+@pytest.mark.parametrize(("question", "task", "phrase"), [
+    ("Here is a picture of my garden shed at dusk; can you make it brighter?", "text_to_image", "picture of"),
+    ("Please sort my sound effects folder into rain, doors and footsteps.", "text_to_audio", "sound effect"),
+    ("Can you turn my drawing of a fox into a 3D model?", "text_to_image", "draw"),
+])
+def test_a_cue_that_only_names_data_in_hand_is_no_cue_for_a_task_that_does_not_take_it(question, task, phrase):
+    assert phrase not in analysis(question).cues.get(task, ())
+
+
+@pytest.mark.parametrize(("question", "task", "phrase"), [
+    ("Create a picture of a lighthouse at dawn with gulls overhead.", "text_to_image", "picture of"),
+    ("Convert this text to speech for my podcast intro.", "text_to_speech", "text to speech"),
+    ("Please read this paragraph aloud in a calm voice.", "text_to_speech", "read aloud"),
+])
+def test_a_cue_naming_data_not_in_hand_or_data_its_task_takes_still_counts(question, task, phrase):
+    assert phrase in analysis(question).cues.get(task, ())
