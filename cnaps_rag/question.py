@@ -79,9 +79,11 @@ def hands_over(question: str, taxonomy: Taxonomy) -> bool:
 
 
 def _data_words(text: str, taxonomy: Taxonomy) -> list[tuple[int, int, str]]:
-    """(start, end, modality) of every taxonomy modality word in ``text``, documents aside."""
-    return [(m.start(), m.end(), modality) for modality, names in taxonomy.modalities.items()
-            for name in names for m in re.finditer(rf"\b{re.escape(name)}\b", text, re.IGNORECASE)]
+    """(start, end, modality) of every taxonomy modality word in ``text``, documents aside; a word counts in its
+    plain plural too ("MRI scans", "my voice memos"), but not in '-es' ("speeches" are as often texts as sounds)."""
+    return list(dict.fromkeys((m.start(), m.end(), modality) for modality, names in taxonomy.modalities.items()
+                              for name in names
+                              for m in re.finditer(rf"\b{re.escape(name)}s?\b", text, re.IGNORECASE)))
 
 
 def modality_words(question: str, taxonomy: Taxonomy) -> list[tuple[int, int, str]]:

@@ -284,3 +284,16 @@ def test_a_cue_that_only_names_data_in_hand_is_no_cue_for_a_task_that_does_not_t
 ])
 def test_a_cue_naming_data_not_in_hand_or_data_its_task_takes_still_counts(question, task, phrase):
     assert phrase in analysis(question).cues.get(task, ())
+
+
+@pytest.mark.parametrize(("question", "modality"), [
+    ("Can software outline the tumour on these CT scans automatically?", "image"),
+    ("Please sort these holiday snapshots by who is in them.", "image"),
+    ("Can it take the hiss out of my old podcasts?", "audio"),
+])
+def test_a_data_word_names_its_kind_in_the_plural_too(question, modality):
+    assert modality in analysis(question).modalities
+
+
+def test_speeches_in_the_plural_are_no_sound_since_they_are_as_often_texts():
+    assert "audio" not in analysis("Which themes come up most in these political speeches?").modalities
