@@ -52,6 +52,8 @@ class CardStage(BaseModel):
     after: tuple[str, ...] | None = None
     branch: str | None = None
     tasks: tuple[str, ...] = Field((), description="for a branch: the tasks this mode serves (image-to-image for editing)")
+    why: str | None = Field(None, min_length=10, description="for a branch: why this mode works, said in part 1 only "
+                            "when the mode serves what the question asks (SwinIR's residual learning for denoising)")
 
 
 class CardVariant(Variant):
@@ -168,7 +170,8 @@ class ModelCard(BaseModel):
 
     def text(self) -> str:
         """Everything the card says, as one string: what an answer may quote from it."""
-        parts = [self.name, self.title or "", self.gist, *self.why_it_works, self.input.data, *self.input.user, self.output]
+        parts = [self.name, self.title or "", self.gist, *self.why_it_works, *(st.why for st in self.stages if st.why),
+                 self.input.data, *self.input.user, self.output]
         parts += [f"{s.name}: {s.text}" for s in self.stages]
         parts += [f"{v.token}: {v.text}" for v in self.variants]
         parts += list(self.facts)
@@ -179,7 +182,7 @@ class ModelCard(BaseModel):
         card = Card(
             title=self.title or self.name, tasks=self.tasks, input=self.input.data, output=self.output,
             stages=tuple(Stage(name=s.name, text=s.text, kind=s.kind, id=s.id, after=self.parents(s), branch=s.branch,
-                               tasks=s.tasks)
+                               tasks=s.tasks, why=s.why)
                          for s in self.stages),
             variants=tuple(Variant(token=v.token, text=v.text, tasks=v.tasks) for v in self.variants),
             facts=self.facts, library_id=self.id, gist=self.gist, why_it_works=self.why_it_works,

@@ -26,6 +26,7 @@ class Stage(BaseModel):
     after: tuple[str, ...] | None = None
     branch: str | None = None
     tasks: tuple[str, ...] = ()
+    why: str | None = None  # for a branch: why this mode works
 
     def other_mode(self, tasks: set[str]) -> bool:
         """True for a branch of another mode: it serves tasks, none of them in ``tasks``."""

@@ -140,8 +140,8 @@ class Source(BaseModel):
             parts.append(self.summary)
         if self.card:
             card = self.card
-            parts += [card.title or "", card.gist or "", *card.why_it_works, card.input or "", *card.user_inputs,
-                      card.output or ""]
+            parts += [card.title or "", card.gist or "", *card.why_it_works, *(s.why for s in card.stages if s.why),
+                      card.input or "", *card.user_inputs, card.output or ""]
             parts += [f"{s.name}: {s.text}" for s in card.stages]
             parts += [f"{v.token}: {v.text}" for v in card.variants]
             parts += list(card.facts)

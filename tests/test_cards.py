@@ -312,3 +312,30 @@ def test_a_one_mode_checkpoint_asks_only_for_what_its_mode_takes(question, name,
 ])
 def test_a_checkpoint_is_asked_only_for_what_its_own_branches_use(card_id, name, kept):
     assert LIBRARY.by_id[card_id].as_source().card.for_checkpoint(name).user_inputs == kept
+
+
+MODE_WHY = "predicts only the difference between the degraded and the clean picture"
+
+
+def _swinir_part_one(question: str, name: str) -> str:
+    result = answer_prompt(reference_prompt(question, [(name, None, None), ("Inpainting-CTSDG-Places2", None, None)]))
+    assert verify(result).ok, verify(result).problems
+    return " ".join(s.text for s in result.task.statements)
+
+
+def test_why_a_mode_works_is_not_said_for_a_task_of_another_mode():
+    part_one = _swinir_part_one("Please make this small photo of our harbour four times larger.",
+                                "SISR-SwinIR-Classical-DF2K-64-M-4x")
+    assert "How it does this: self-attention inside local windows" in part_one
+    assert MODE_WHY not in part_one
+
+
+def test_why_a_mode_works_opens_an_answer_about_the_task_the_mode_serves():
+    part_one = _swinir_part_one("My night photo is grainy. How can AI remove the noise without smearing detail?",
+                                "Denoise-SwinIR-Noise25")
+    assert part_one.startswith(f"How it does this: for denoising and JPEG repair the network {MODE_WHY[:8]}")
+
+
+def test_why_a_mode_works_is_said_beside_the_main_task_when_the_question_also_asks_for_its_task(seed_text):
+    part_one = " ".join(s.text for s in answer_prompt(seed_text).task.statements)
+    assert "self-attention inside local windows" in part_one and MODE_WHY in part_one

@@ -88,7 +88,8 @@ class Responder:
         statements: list[Statement] = []
         if decided.primary is not None:
             task = self.taxonomy.get(decided.primary_task) if decided.primary_task else None
-            statements += mechanism(decided.primary, analysis, self.taxonomy, task, self.tuning.answer)
+            statements += mechanism(decided.primary, analysis, self.taxonomy, task, self.tuning.answer,
+                                    asked=decided.asked)
             # A version that opens part 1 is not said again in part 2's notes.
             said = {statement.text for statement in statements}
             flows = [flow.model_copy(update={"notes": tuple(n for n in flow.notes if n.text not in said)})

@@ -41,17 +41,21 @@ def label_quotes(hit: Hit) -> list[str]:
 
 
 def mechanism(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy, task: Task | None = None,
-              tuning: AnswerTuning = TUNING.answer) -> list[Statement]:
+              tuning: AnswerTuning = TUNING.answer, asked: Sequence[str] = ()) -> list[Statement]:
     """The "how?" in plain words: what the checkpoint's version in its name is, when the card's description of it
     meets the question (an impressionist look from the ImpressionismOil fine-tune); then the card's mechanisms, the
     one that best meets the question and its task first (led by the mode the card says serves the task, if any);
-    else its gist, else the summary sentence that says what the model does."""
+    else its gist, else the summary sentence that says what the model does. Why a mode works is said only when the
+    mode serves the task or another task the question asks (``asked``): SwinIR's residual learning explains a
+    noise-free result, not an enlargement alone."""
     source = read(hit)
     card = source.card
     if card is not None and card.why_it_works:
         wanted = f"{analysis.question} {task.name} {' '.join(task.cues)}" if task else analysis.question
-        served = [s.text for s in card.branches_serving(task.id if task else None)][:1]
-        ordered = served + sorted(card.why_it_works, key=lambda s: -overlap(wanted, s))
+        served = [s.why or s.text for s in card.branches_serving(task.id if task else None)][:1]
+        tasks = {task.id, *asked} if task else set(asked)
+        modes = [s.why for s in card.stages if s.branch and s.why and tasks & set(s.tasks)]
+        ordered = list(dict.fromkeys(served + sorted([*card.why_it_works, *modes], key=lambda s: -overlap(wanted, s))))
         version = variant_lead(hit, analysis, taxonomy, tuning)
         leads = ("How it does this: ",) if version else ("How it does this: ", "Besides, ")
         return ([version] if version else []) + [
