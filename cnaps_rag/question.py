@@ -309,6 +309,7 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     modalities = tuple(dict.fromkeys([*(modality for _, _, modality in words), *(["text"] if typed else []),
                                       *([_PICTURE] if pictured else [])]))
     own = words if own_words is question else modality_words(own_words, taxonomy)
+    named_in_prompt = {m for _, _, m in words} - {m for _, _, m in own}  # data words only inside the typed prompt
     if text_input:
         logits = logits + tuning.text_input_bonus * taxonomy.typed_input_mask(held)
     made = {m for _, _, m in own if m != "text"} - held
@@ -367,5 +368,7 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
         modalities=modalities,
         input_defects=input_defects,
         names_a_machine=names_a_machine(question, taxonomy),
-        given=("text",) if text_input and set(modalities) <= {"text"} else (),
+        # What goes in is read outside a typed prompt: "I asked for 'a blurry, dreamy shot of city lights'" hands over
+        # text only, although its words name a picture.
+        given=("text",) if text_input and set(modalities) - named_in_prompt <= {"text"} else (),
     )

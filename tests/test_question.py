@@ -297,3 +297,8 @@ def test_a_data_word_names_its_kind_in_the_plural_too(question, modality):
 
 def test_speeches_in_the_plural_are_no_sound_since_they_are_as_often_texts():
     assert "audio" not in analysis("Which themes come up most in these political speeches?").modalities
+
+
+
+def test_what_goes_in_is_read_outside_a_typed_prompt():
+    assert analysis("I asked for 'a foggy photo of a harbour at dawn' and got exactly that mood. How?").given == ("text",)
