@@ -302,3 +302,7 @@ def test_speeches_in_the_plural_are_no_sound_since_they_are_as_often_texts():
 
 def test_what_goes_in_is_read_outside_a_typed_prompt():
     assert analysis("I asked for 'a foggy photo of a harbour at dawn' and got exactly that mood. How?").given == ("text",)
+
+
+def test_a_shot_is_a_picture():
+    assert "image" in analysis("My only shot of the parade is shaky. Can AI steady it?").modalities
