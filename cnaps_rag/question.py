@@ -80,10 +80,12 @@ def hands_over(question: str, taxonomy: Taxonomy) -> bool:
 
 def _data_words(text: str, taxonomy: Taxonomy) -> list[tuple[int, int, str]]:
     """(start, end, modality) of every taxonomy modality word in ``text``, documents aside; a word counts in its
-    plain plural too ("MRI scans", "my voice memos"), but not in '-es' ("speeches" are as often texts as sounds)."""
+    plain plural too ("MRI scans", "my voice memos"), but not in '-es' ("speeches" are as often texts as sounds). A
+    word joined to the next by a hyphen names a style or a kind of tool, not data ("a movie-style portrait", "a
+    photo-real look", "picture-making apps")."""
     return list(dict.fromkeys((m.start(), m.end(), modality) for modality, names in taxonomy.modalities.items()
                               for name in names
-                              for m in re.finditer(rf"\b{re.escape(name)}s?\b", text, re.IGNORECASE)))
+                              for m in re.finditer(rf"\b{re.escape(name)}s?\b(?!-\w)", text, re.IGNORECASE)))
 
 
 def modality_words(question: str, taxonomy: Taxonomy) -> list[tuple[int, int, str]]:

@@ -306,3 +306,12 @@ def test_what_goes_in_is_read_outside_a_typed_prompt():
 
 def test_a_shot_is_a_picture():
     assert "image" in analysis("My only shot of the parade is shaky. Can AI steady it?").modalities
+
+
+@pytest.mark.parametrize("question", [
+    "Make a movie-style portrait of a lighthouse keeper in a storm, with dramatic backlight.",
+    "Generate a video-game-style picture of a dragon circling a castle.",
+])
+def test_a_data_word_joined_to_the_next_by_a_hyphen_is_a_style_not_data(question):
+    assert "video" not in analysis(question).modalities
+    assert likeliest(question) == "text_to_image"
