@@ -168,15 +168,6 @@ class ModelCard(BaseModel):
         out += [(stage.id, "output") for stage in self.stages if stage.id not in fed]
         return out
 
-    def text(self) -> str:
-        """Everything the card says, as one string: what an answer may quote from it."""
-        parts = [self.name, self.title or "", self.gist, *self.why_it_works, *(st.why for st in self.stages if st.why),
-                 self.input.data, *self.input.user, self.output]
-        parts += [f"{s.name}: {s.text}" for s in self.stages]
-        parts += [f"{v.token}: {v.text}" for v in self.variants]
-        parts += list(self.facts)
-        return "\n".join(p for p in parts if p)
-
     def as_source(self) -> Source:
         """The card as a backing Source: cited through the listed model, never shown with links of its own."""
         card = Card(

@@ -31,6 +31,9 @@ def check_cards(library: CardLibrary, task_ids: Iterable[str]) -> list[str]:
         for stage in card.stages:
             if stage.tasks and not stage.branch:
                 problems.append(f"card {card.id}: stage {stage.id!r} names tasks but is no branch")
+            if stage.why and not stage.branch:
+                problems.append(f"card {card.id}: stage {stage.id!r} says why it works but is no branch "
+                                "(a mechanism of the whole model goes in why_it_works)")
             for task in stage.tasks:
                 if task not in card.tasks:
                     problems.append(f"card {card.id}: branch {stage.branch!r} names task {task!r}, not one of the card's tasks")

@@ -222,6 +222,15 @@ def test_only_a_branch_may_name_the_tasks_it_serves():
         "card stable-diffusion-v1: stage 'decode' names tasks but is no branch"]
 
 
+def test_only_a_branch_may_say_why_its_mode_works():
+    card = LIBRARY.by_id["swinir"]
+    stages = tuple(s.model_copy(update={"why": "Shifted windows let every patch see its neighbours."})
+                   if s.id == "deep" else s for s in card.stages)
+    assert check_cards(CardLibrary([card.model_copy(update={"stages": stages})]), ENGINE.taxonomy.ids) == [
+        "card swinir: stage 'deep' says why it works but is no branch (a mechanism of the whole model goes in "
+        "why_it_works)"]
+
+
 @pytest.fixture(scope="module")
 def retouch_answer():
     return answer_prompt(reference_prompt(
