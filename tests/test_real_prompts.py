@@ -651,3 +651,14 @@ def test_a_model_that_takes_none_of_what_the_question_gives_is_not_its_subject(m
     assert [(r.source.name, r.role) for r in result.references] == [
         (models[1][0], "recommended model"), (models[0][0], "tangential")]
     assert result.task.task_ids[0] == "text_to_image" and verify(result).ok
+
+
+def test_a_model_that_takes_none_of_what_the_question_gives_stays_the_subject_when_no_listed_model_takes_it():
+    # Nothing listed fits better, so the recommender's choice stands: the style-transfer model is explained rather
+    # than the answer abstaining (2026-11-27).
+    result = answer_prompt(prompt("I typed 'a stormy harbour in thick oil paint' and got exactly that look. How?",
+                                  [("NST-fast-neural-style-candy", None, None), ("SISR-CARN-2x", None, None)]))
+    assert not result.abstained
+    assert (result.references[0].source.name, result.references[0].role) == (
+        "NST-fast-neural-style-candy", "recommended model")
+    assert verify(result).ok

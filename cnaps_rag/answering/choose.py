@@ -95,10 +95,11 @@ def plan(ranking: Ranking, hits: Sequence[Hit], listed: dict[str, ListedAs] | No
     analysis = ranking.analysis
     scope = judge_scope(Ranking(question=ranking.question, analysis=analysis, hits=tuple(hits)), tuning.scope)
     asked = asked_tasks(analysis, taxonomy, tuning)
-    # A model that takes none of what the question says goes in is not about it however close its text reads:
-    # a deblurring model made nothing from "I asked for 'a blurry, dreamy shot of city lights'".
-    relevant = {h.source.id for h in hits
-                if h.source.id in scope.relevant and _takes_what_is_given(h, analysis, taxonomy)}
+    # A model that takes none of what the question says goes in is not about it however close its text reads, beside
+    # one that takes it: a deblurring model made nothing from "I asked for 'a blurry, dreamy shot of city lights'"
+    # when a text-to-image model is there. Beside none, nothing listed fits better, so none is ruled out.
+    refusing = _refusing_what_is_given(hits, analysis, taxonomy)
+    relevant = {h.source.id for h in hits if h.source.id in scope.relevant and h.source.id not in refusing}
     if listed is None:
         # An abstaining recommender lists no unrelated models.
         chosen = recommend(list(hits), relevant, asked, tuning)
@@ -107,7 +108,7 @@ def plan(ranking: Ranking, hits: Sequence[Hit], listed: dict[str, ListedAs] | No
             result.roles[hit.source.id] = ("recommended model" if hit.source.kind == "model" else
                                            "supporting paper" if hit.source.id in relevant else "tangential")
     else:
-        result = _plan_listed(ranking, list(hits), listed, relevant, asked, taxonomy, tuning)
+        result = _plan_listed(ranking, list(hits), listed, relevant, refusing, asked, taxonomy, tuning)
     if not result.in_scope:
         return result
     asked = result.asked
@@ -135,7 +136,7 @@ def _tasks_of(hit: Hit | None) -> tuple[str, ...]:
 
 
 def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs], relevant: set[str],
-                 asked: list[str], taxonomy: Taxonomy, tuning: Tuning) -> Plan:
+                 refusing: set[str], asked: list[str], taxonomy: Taxonomy, tuning: Tuning) -> Plan:
     analysis = ranking.analysis
     about_ai = can_ask_about_ai(analysis, tuning)
     if not about_ai:
@@ -146,13 +147,13 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
     fits = {h.source.id: fit(h, analysis, tuning) for h in models}
     fitting = {h.source.id for h in models if asked and fits[h.source.id] >= tuning.question.asked_floor}
     # A model whose task is not plausible for the question (below the table floor) and that is not close to
-    # it is no subject, nor is one taking none of what the question says goes in (``_takes_what_is_given``), nor
+    # it is no subject, nor is one taking none of what the question says goes in beside one that does, nor
     # one fitting far worse than another (below the tangential share). A model that
     # fits the asked task leads unless its name says another scale than the question asks for (a 3x
     # checkpoint for "twice its size") and a fitting one does not. Below the asked floor a fit is no
     # evidence of what the question asks, so when no model fits, relevance and the ranking's score choose.
     plausible = [h for h in models if (fits[h.source.id] >= tuning.answer.table_floor or h.source.id in relevant)
-                 and _takes_what_is_given(h, analysis, taxonomy)]
+                 and h.source.id not in refusing]
     top_fit = max((fits[h.source.id] for h in plausible), default=0.0)
     contenders = [h for h in plausible if fits[h.source.id] >= tuning.answer.tangential_ratio * top_fit
                   or h.source.id in relevant]
@@ -238,10 +239,14 @@ def _does_something_else(hit: Hit, task_id: str, fit: float, relevant: bool, ana
     return not relevant or _runs_backwards(hit, task_id, taxonomy)
 
 
-def _takes_what_is_given(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy) -> bool:
-    """False only for a model whose known tasks all take none of the kinds of data the question says go in."""
-    tasks = [taxonomy.get(t) for t in _tasks_of(hit) if t in taxonomy.ids]
-    return not (analysis.given and tasks) or any(set(analysis.given) & set(task.inputs) for task in tasks)
+def _refusing_what_is_given(hits: Sequence[Hit], analysis: QuestionAnalysis, taxonomy: Taxonomy) -> set[str]:
+    """Ids of the models whose known tasks all take none of the kinds of data the question says go in, when another
+    model's known tasks take some; else none."""
+    if not analysis.given:
+        return set()
+    takes = {h.source.id: any(set(analysis.given) & set(taxonomy.get(t).inputs) for t in known)
+             for h in hits if h.source.kind == "model" and (known := [t for t in _tasks_of(h) if t in taxonomy.ids])}
+    return {i for i, ok in takes.items() if not ok} if any(takes.values()) else set()
 
 
 def _runs_backwards(hit: Hit, task_id: str, taxonomy: Taxonomy) -> bool:
