@@ -83,9 +83,12 @@ def _data_words(text: str, taxonomy: Taxonomy) -> list[tuple[int, int, str]]:
     plain plural too ("MRI scans", "my voice memos"), but not in '-es' ("speeches" are as often texts as sounds). A
     word joined to the next by a hyphen names a style or a kind of tool, not data ("a movie-style portrait", "a
     photo-real look", "picture-making apps")."""
+    documents = {d.lower() for d in taxonomy.documents}
     return list(dict.fromkeys((m.start(), m.end(), modality) for modality, names in taxonomy.modalities.items()
                               for name in names
-                              for m in re.finditer(rf"\b{re.escape(name)}s?\b(?!-\w)", text, re.IGNORECASE)))
+                              for m in re.finditer(rf"\b{re.escape(name)}s?\b(?!-\w)", text, re.IGNORECASE)
+                              # a plural the taxonomy lists as a document ('articles') is read as one (modality_words)
+                              if m.group(0).lower() == name.lower() or m.group(0).lower() not in documents))
 
 
 def modality_words(question: str, taxonomy: Taxonomy) -> list[tuple[int, int, str]]:
