@@ -29,7 +29,6 @@ from .source_card import Card, Stage, Variant
 from .sources import Source, arxiv_id, check_url
 
 
-StageKind = Literal["pre", "model", "post"]
 MatchKind = Literal["name", "pattern", "huggingface", "github", "arxiv"]
 
 GIST_MAX_WORDS = 40  # the issue's limit: a gist is read in one breath
@@ -40,17 +39,13 @@ _ARXIV = re.compile(r"^\d{4}\.\d{4,5}$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
-class CardStage(BaseModel):
-    """One stage of a model's workflow; ``after`` names the stages (or ``input``) that feed it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class CardStage(Stage):
+    """One stage of a model's workflow, as a card author writes it: a ``Stage`` with an id that ``after`` (the stages,
+    or ``input``, that feed it) can name, and texts that say something."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str = Field(min_length=1, max_length=80)
-    kind: StageKind = "model"
     text: str = Field(min_length=10)
-    after: tuple[str, ...] | None = None
-    branch: str | None = None
     tasks: tuple[str, ...] = Field((), description="for a branch: the tasks this mode serves (image-to-image for editing)")
     why: str | None = Field(None, min_length=10, description="for a branch: why this mode works, said in part 1 only "
                             "when the mode serves what the question asks (SwinIR's residual learning for denoising)")
@@ -172,10 +167,8 @@ class ModelCard(BaseModel):
         """The card as a backing Source: cited through the listed model, never shown with links of its own."""
         card = Card(
             title=self.title or self.name, tasks=self.tasks, input=self.input.data, output=self.output,
-            stages=tuple(Stage(name=s.name, text=s.text, kind=s.kind, id=s.id, after=self.parents(s), branch=s.branch,
-                               tasks=s.tasks, why=s.why)
-                         for s in self.stages),
-            variants=tuple(Variant(token=v.token, text=v.text, tasks=v.tasks) for v in self.variants),
+            stages=tuple(Stage(**{**s.model_dump(), "after": self.parents(s)}) for s in self.stages),
+            variants=tuple(Variant(**v.model_dump()) for v in self.variants),
             facts=self.facts, library_id=self.id, gist=self.gist, why_it_works=self.why_it_works,
             user_inputs=self.input.user, names=(self.name, *self.aliases),
         )
