@@ -663,3 +663,15 @@ def test_a_model_that_takes_none_of_what_the_question_gives_stays_the_subject_wh
     assert (result.references[0].source.name, result.references[0].role) == (
         "NST-fast-neural-style-candy", "recommended model")
     assert verify(result).ok
+
+
+def test_without_cue_words_the_ranking_not_a_resemblance_to_example_questions_chooses_the_subject():
+    # The question names no task; it reads a little more like classification's examples than detection's, and that
+    # made the classifier the subject while the ranking, reading the models' texts, put the fashion detector first
+    # (a logged prompt of the same kind, 2026-11-27).
+    models = [("Classification-HuggingFace-microsoft-resnet-50", None, None),
+              ("ObjDet-HuggingFace-valentinafeve-yolos-fashionpedia", None, None)]
+    result = answer_prompt(prompt("What is she wearing in this photo? List the scarf, belt, hat or bag if there is one.",
+                                  models))
+    assert (result.references[0].source.name, result.references[0].role) == (models[1][0], "recommended model")
+    assert result.task.task_ids[0] == "object_detection" and verify(result).ok

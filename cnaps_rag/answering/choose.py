@@ -145,7 +145,12 @@ def _plan_listed(ranking: Ranking, hits: list[Hit], listed: dict[str, ListedAs],
         asked = []
     models = [h for h in hits if h.source.kind == "model"]
     fits = {h.source.id: fit(h, analysis, tuning) for h in models}
-    fitting = {h.source.id for h in models if asked and fits[h.source.id] >= tuning.question.asked_floor}
+    # Without a single cue word, the question's task probabilities are only its resemblance to each task's example
+    # questions, which is no evidence that one listed model fits and another does not: "check this image for
+    # belts, scarves and necklaces" reads slightly more like classification than detection. Relevance and the
+    # ranking's score, which read the models' own texts, choose.
+    fitting = {h.source.id for h in models
+               if asked and analysis.has_cues and fits[h.source.id] >= tuning.question.asked_floor}
     # A model whose task is not plausible for the question (below the table floor) and that is not close to
     # it is no subject, nor is one taking none of what the question says goes in beside one that does, nor
     # one fitting far worse than another (below the tangential share). A model that
