@@ -44,6 +44,9 @@ _QUOTED_SPAN = re.compile(r"[\"“][^\"“”]{1,300}[\"”]|‘[^‘’]{1,300}
 # that the small text" names no direction.
 _INTO = re.compile(r"\b(?:into|to|as|back|got|get|gets|received|receive|returned)\b(?:\s+[\w-]+){0,2}\s*$",
                    re.IGNORECASE)
+# "a picture from words alone", "the 3D chair I made from a sentence": the second data word, after 'from' and at most
+# two words, is what goes in, and the first, at most four words before 'from' in the same clause, what comes out.
+_FROM = re.compile(r"^(?:\s+[\w'-]+){0,4}\s+from(?:\s+[\w'-]+){0,2}\s*$", re.IGNORECASE)
 
 # "I wrote 'make my hair red' on a selfie", "typed 'how many candles?' beside a birthday photo": data the typed prompt
 # was written on or about, right after it, was in hand, like data named before the prompt. At most two words ("on my
@@ -123,10 +126,16 @@ def question_direction(question: str, words: list[tuple[int, int, str]],
     ("my voice memo ... into text").
     """
     for i, (_, end, first) in enumerate(words):
-        for start, _, second in words[i + 1:]:
+        for j, (start, _, second) in enumerate(words[i + 1:], start=i + 1):
             between = question[end:start]
-            if second != first and _INTO.search(between) and not re.search(r"[.?!]", between) and len(between) <= span:
+            if second == first or re.search(r"[.?!]", between) or len(between) > span:
+                continue
+            if _INTO.search(between):
                 return first, second
+            # 'from' joins a data word only to the one right before it: in "a stereo 3D image from one photo" the
+            # image comes from the photo, and '3D' is no output.
+            if j == i + 1 and _FROM.match(between):
+                return second, first
     return None
 
 

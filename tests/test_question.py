@@ -315,3 +315,15 @@ def test_a_shot_is_a_picture():
 def test_a_data_word_joined_to_the_next_by_a_hyphen_is_a_style_not_data(question):
     assert "video" not in analysis(question).modalities
     assert likeliest(question) == "text_to_image"
+
+
+@pytest.mark.parametrize(("question", "direction"), [
+    # 'from' named no direction, so a picture asked of words alone read as the fog and blur in its scene (2026-11-27).
+    ("Which app could make a gloomy, foggy harbour picture from words alone, with dark water and a blurry lighthouse?",
+     ("text", "image")),
+    ("I need a short spoken greeting from the text of our shop's opening hours, in a calm voice.", ("text", "audio")),
+    # 'from' joins only the data word right before it: the image here comes from a photo, and '3D' is none.
+    ("Can AI make a stereo 3D image from one photo by guessing depth?", None),
+])
+def test_the_data_word_after_from_is_what_goes_in(question, direction):
+    assert analysis(question).direction == direction

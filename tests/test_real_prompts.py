@@ -675,3 +675,13 @@ def test_without_cue_words_the_ranking_not_a_resemblance_to_example_questions_ch
                                   models))
     assert (result.references[0].source.name, result.references[0].role) == (models[1][0], "recommended model")
     assert result.task.task_ids[0] == "object_detection" and verify(result).ok
+
+
+def test_a_picture_asked_of_words_alone_is_made_by_the_text_to_image_model_not_restored():
+    # The scene's fog, darkness and blur made the deblurring model the subject: 'from words alone' said nothing of
+    # what goes in (2026-11-27).
+    models = [("Txt2Img-StableDiffusionV1-majicMix-sombre", None, None), ("Deblur-MSSNet-RealBlurJ", None, None)]
+    result = answer_prompt(prompt("Which app could make a gloomy, foggy harbour picture from words alone, with dark "
+                                  "water and a blurry lighthouse?", models))
+    assert (result.references[0].source.name, result.references[0].role) == (models[0][0], "recommended model")
+    assert verify(result).ok
