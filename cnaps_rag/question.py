@@ -38,6 +38,10 @@ def _typed_prompt(question: str) -> re.Match[str] | None:
 # The quoted text itself: what the user typed describes the content, not the task ("a grainy photo at night").
 _QUOTED_SPAN = re.compile(r"[\"“][^\"“”]{1,300}[\"”]|‘[^‘’]{1,300}’|(?<!\w)'[^'\n]{1,300}'(?!\w)")
 
+# "traced each cow's outline, not just a rough box", "sends 'person climbing fence' instead of just 'person detected'":
+# what follows a contrast, to the end of its clause, is what the user does not ask for, so it holds no cue.
+_CONTRAST = re.compile(r"\b(?:rather\s+than|instead\s+of|not\s+just|as\s+opposed\s+to)\b[^,.;:!?]*", re.IGNORECASE)
+
 # "turn my voice memo into text", "from a photo to a 3D model", "uploaded a photo and got back a short
 # clip": the direction a question asks for. The connective governs the second data word, so at most two
 # words ("to written text", "received a short clip") stand between them; "a photo to twice its size so
@@ -146,15 +150,16 @@ _SCALE_DIGITS = re.compile(
     re.IGNORECASE,
 )
 _SCALE_PERCENT = re.compile(r"(?<![\d.])(\d{3,4})\s*(?:%|percent\b)", re.IGNORECASE)
-# "twice", "doubled it", "three times"; "double" or "triples" only with what grows ("double its size", "triples the
-# resolution"), since "a double-decker bus", "double compression" and "double edges" enlarge nothing.
+# "twice", "doubled it", "three times", "two and a half times" (not "one times"); "double" or "triples" only with what
+# grows ("double its size", "triples the resolution"), since "a double-decker bus", "double compression" and "double
+# edges" enlarge nothing.
 _SCALE_WORDS = re.compile(
-    r"\b(twice|doubled|tripled|quadrupled)\b|\b(two|three|four|eight)\s+times\b"
+    r"\b(twice|doubled|tripled|quadrupled)\b|\b(one|two|three|four|eight)(\s+and\s+a\s+half)?\s+times\b"
     r"|\b(double|triple|quadruple)s?\s+(?:[\w']+\s+){0,2}(?:size|resolution|width|height|dimensions)\b",
     re.IGNORECASE,
 )
 _WORD_VALUES = {"twice": 2, "double": 2, "doubled": 2, "triple": 3, "tripled": 3, "quadruple": 4, "quadrupled": 4,
-                "two": 2, "three": 3, "four": 4, "eight": 8}
+                "one": 1, "two": 2, "three": 3, "four": 4, "eight": 8}
 
 
 def question_scale(question: str, max_scale: float = TUNING.question.max_scale) -> tuple[float | None, str | None]:
@@ -169,11 +174,12 @@ def question_scale(question: str, max_scale: float = TUNING.question.max_scale) 
         value = float(match.group(1)) / 100
         if 1 < value <= max_scale:
             return value, match.group(0).strip()
-    match = _SCALE_WORDS.search(question)
-    if match:
-        word = next(group for group in match.groups() if group)
-        # "double its size" is spelled by its word: "the double enlargement in your question".
-        return float(_WORD_VALUES[word.lower()]), match.group(0) if match.group(3) is None else word
+    for match in _SCALE_WORDS.finditer(question):
+        word = match.group(1) or match.group(2) or match.group(4)
+        value = _WORD_VALUES[word.lower()] + (0.5 if match.group(3) else 0.0)
+        if value > 1:
+            # "double its size" is spelled by its word: "the double enlargement in your question".
+            return value, match.group(0) if match.group(4) is None else word
     return None, None
 
 
@@ -308,7 +314,8 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     # read from the rest of the question.
     own_words = _QUOTED_SPAN.sub(" ", question) if typed is not None else question
     held = _held_data(question, typed, words)
-    found = _naming_held_data(own_words, matcher.match(own_words), matcher, taxonomy)
+    asked_words = _CONTRAST.sub(lambda m: " " * len(m.group(0)), own_words)
+    found = _naming_held_data(asked_words, matcher.match(asked_words), matcher, taxonomy)
     if text_input:
         # The input is the prompt and the data in hand beside it, so only tasks needing nothing more can be asked:
         # "why did it lean so dark?" about a picture made from a typed prompt asks for no dark photo to be brightened.

@@ -176,6 +176,9 @@ def test_data_the_question_says_is_in_hand_goes_in_beside_a_typed_prompt_whereve
     ("I used 4x on a small photo.", 4.0),
     # "1x" enlarges nothing, so the factor after it is the one asked for; none was read (2026-11-27).
     ("The zoom slider went from 1x up to 6x and my photo of a brick wall stayed crisp. How?", 6.0),
+    # A half spelled out was no factor, so an in-between enlargement asked for no arbitrary-scale model (2026-11-27).
+    ("Is there a tool that enlarges a picture by two and a half times and keeps the edges sharp?", 2.5),
+    ("My logo has to be one and a half times bigger for the banner. What keeps it crisp?", 1.5),
 ])
 def test_an_enlargement_factor_is_read_however_it_is_spelled(question, scale):
     read = analysis(question)
@@ -327,3 +330,16 @@ def test_a_data_word_joined_to_the_next_by_a_hyphen_is_a_style_not_data(question
 ])
 def test_the_data_word_after_from_is_what_goes_in(question, direction):
     assert analysis(question).direction == direction
+
+
+@pytest.mark.parametrize(("question", "task", "refused"), [
+    # "not just a rough box" cued detection, the very thing the user turns down, over the outline asked for (2026-11-27).
+    ("As a beekeeper I want an app that traces the exact outline of every hive and person in my yard photos, not just "
+     "a rough box around them. Is that possible?", "segmentation", "object_detection"),
+    ("My doorbell camera now tells me 'a man is waving' instead of just 'person detected'. How does it tell what "
+     "someone is doing?", "action_recognition", "object_detection"),
+])
+def test_what_follows_rather_than_or_instead_of_is_turned_down_and_cues_no_task(question, task, refused):
+    read = analysis(question)
+    assert read.top(1)[0][0] == task
+    assert refused not in read.cues
