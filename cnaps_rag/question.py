@@ -234,14 +234,17 @@ def _in_hand(question: str, words: list[tuple[int, int, str]]) -> frozenset[str]
 # something new is itself a typed prompt when no data is in hand ("foggy" asks for no fog to be removed, and "paint me
 # a stormy sea" for no photo to be restyled); so is the user's own description ("I described a misty forest", "here's
 # my rough description", "I wrote a simple description of my dream kitchen") and the user's own unquoted request ("I
-# asked for a sports car in a studio"). A verb of picture-making ("paint", "draw") says a picture comes out.
+# asked for a sports car in a studio"), typed ("type the description", "typing a few words") or made from ("created
+# from short descriptions"). A verb of picture-making ("paint", "draw") says a picture comes out.
 _DESCRIBED = re.compile(
     r"(?:^|(?<=[.!?;:]))\s*(?:(?:please|now|could you|can you|would you)\s+)?"
     r"(?:(?P<picture>paint|draw|illustrate|sketch)|create|make|generate|design|render|produce|imagine|compose)\s+"
     r"(?:me\s+|us\s+)?(?:a|an|some|several|one|two|three|four|five|six)\b"
     r"|\b(?:I|we)\s+described\b|\bby\s+describing\b|\b(?:my|our)\s+(?:\w+\s+)?description\b"
     r"|\b(?:I|we)\s+(?:wrote|gave|used)\s+(?:it\s+)?(?:a|an|my|our)\s+(?:[\w-]+,?\s+){0,2}(?:description|prompt)\b"
-    r"|\b(?:typed|entered|put\s+in)\s+(?:a|an|my|our|his|her|their)\s+(?:[\w-]+,?\s+){0,2}(?:description|prompt)\b"
+    r"|\b(?:type[sd]?|typing|enter(?:s|ed|ing)?|put\s+in)\s+(?:a|an|the|my|our|his|her|their|some)\s+(?:[\w-]+,?\s+){0,2}"
+    r"(?:description|prompt|sentence|phrase|words)s?\b"
+    r"|\bfrom\s+(?:(?:a|an|the|my|our|some|written|typed|short|simple)\s+){0,2}(?:description|prompt|sentence)s?\b"
     r"|\b(?:I|we)\s+asked\s+(?:it\s+|the\s+\w+\s+)?for\s+(?:a|an|some)\b",
     re.IGNORECASE,
 )

@@ -343,3 +343,18 @@ def test_what_follows_rather_than_or_instead_of_is_turned_down_and_cues_no_task(
     read = analysis(question)
     assert read.top(1)[0][0] == task
     assert refused not in read.cues
+
+
+@pytest.mark.parametrize("question", [
+    # "type the description" and "type some words" named no typed prompt (only "typed a/my ... description" did), so
+    # 'description' cued captioning and no text went in (2026-11-27).
+    "For our club newsletter I'd like to type the description of a lighthouse at dusk and have a new picture made. "
+    "What does that?",
+    "I run a cafe and want to type some words like latte art heart foam and get an illustration for the menu.",
+    # Nor did "made from a short description", so the scene's fog and grain named the task (2026-11-27).
+    "My neighbour's poster shows a foggy harbour at night in grainy black and white, and she says it was made from a "
+    "short description. How is that done?",
+])
+def test_typing_a_description_or_making_from_one_hands_over_text(question):
+    read = analysis(question)
+    assert read.text_input and likeliest(question) == "text_to_image"
