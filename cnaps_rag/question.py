@@ -13,6 +13,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from .cues import CueMatcher
+from .scale import question_scale
 from .text import stems
 from .tasks import SENTENCE_OPENING, Taxonomy
 from .tuning import TUNING, QuestionTuning
@@ -127,7 +128,8 @@ def question_direction(question: str, words: list[tuple[int, int, str]],
 
     Reads the question's modality ``words`` (``modality_words``) in order: a modality word, then
     'into'/'to'/'as' at most two words before a different modality word later in the same sentence
-    ("my voice memo ... into text").
+    ("my voice memo ... into text"), or 'from' between a data word and the next one, which goes in
+    ("a picture from words alone").
     """
     for i, (_, end, first) in enumerate(words):
         for j, (start, _, second) in enumerate(words[i + 1:], start=i + 1):
@@ -141,46 +143,6 @@ def question_direction(question: str, words: list[tuple[int, int, str]],
             if j == i + 1 and _FROM.match(between):
                 return second, first
     return None
-
-
-# "4x", "×4", "3 times", "2-fold", "by a factor of 1.8"; and "zoomed to 300%", read as 3.
-_SCALE_DIGITS = re.compile(
-    r"(?<![\d.])(\d{1,2}(?:\.\d+)?)\s*-?\s*(?:[x×]|times|fold)(?![a-z])|(?<![a-z])[x×]\s?(\d{1,2})(?![\d.])"
-    r"|\bfactor\s+of\s+(\d{1,2}(?:\.\d+)?)(?![\d.])",
-    re.IGNORECASE,
-)
-_SCALE_PERCENT = re.compile(r"(?<![\d.])(\d{3,4})\s*(?:%|percent\b)", re.IGNORECASE)
-# "twice", "doubled it", "three times", "two and a half times" (not "one times"); "double" or "triples" only with what
-# grows ("double its size", "triples the resolution"), since "a double-decker bus", "double compression" and "double
-# edges" enlarge nothing.
-_SCALE_WORDS = re.compile(
-    r"\b(twice|doubled|tripled|quadrupled)\b|\b(one|two|three|four|eight)(\s+and\s+a\s+half)?\s+times\b"
-    r"|\b(double|triple|quadruple)s?\s+(?:[\w']+\s+){0,2}(?:size|resolution|width|height|dimensions)\b",
-    re.IGNORECASE,
-)
-_WORD_VALUES = {"twice": 2, "double": 2, "doubled": 2, "triple": 3, "tripled": 3, "quadruple": 4, "quadrupled": 4,
-                "one": 1, "two": 2, "three": 3, "four": 4, "eight": 8}
-
-
-def question_scale(question: str, max_scale: float = TUNING.question.max_scale) -> tuple[float | None, str | None]:
-    """The enlargement factor a question asks for and its verbatim spelling ('4×' -> (4.0, '4×')), if any."""
-    # The first factor that enlarges: "from 1x up to 12x" asks for 12.
-    for match in _SCALE_DIGITS.finditer(question):
-        value = float(next(group for group in match.groups() if group))
-        if 1 < value <= max_scale:
-            # "a factor of 1.8" is spelled by its number: "the 1.8 enlargement in your question".
-            return value, (match.group(3) or match.group(0)).strip()
-    for match in _SCALE_PERCENT.finditer(question):
-        value = float(match.group(1)) / 100
-        if 1 < value <= max_scale:
-            return value, match.group(0).strip()
-    for match in _SCALE_WORDS.finditer(question):
-        word = match.group(1) or match.group(2) or match.group(4)
-        value = _WORD_VALUES[word.lower()] + (0.5 if match.group(3) else 0.0)
-        if value > 1:
-            # "double its size" is spelled by its word: "the double enlargement in your question".
-            return value, match.group(0) if match.group(4) is None else word
-    return None, None
 
 
 def _held_data(question: str, typed: re.Match[str] | None, words: list[tuple[int, int, str]]) -> frozenset[str]:

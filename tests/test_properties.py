@@ -28,7 +28,7 @@ from cnaps_rag.answering.verify import link_problems
 from cnaps_rag.errors import CnapsError, outcome
 from cnaps_rag.ingest.catalog import KNOWN_FIELDS, source_from_catalog
 from cnaps_rag.links import find, neutralise, url_problem
-from cnaps_rag.question import question_scale
+from cnaps_rag.scale import question_scale
 from cnaps_rag.ranking.signals import distinctive_tokens, question_tokens
 from cnaps_rag.tuning import TUNING
 
