@@ -20,16 +20,22 @@ REWRITTEN = DATASET / "dataset" / "query_extract" / "model_queries_CNAPS_159_que
 # do and asked how ("experience"), a request handing over data ("request"), an account of a result seen, often by
 # someone else ("observation"), and a short lay request or question ("short"). Families of cross-validation folds 1, 3
 # and 5 (seed 0) were the development half; folds 2 and 4 were held out and only measured.
-BLIND = [DATA / f"catalog_blind_{style}.json" for style in ("experience", "request", "observation", "short")]
+# Two more were written the same way later (2026-11-27): what kind of tool could do it, asked from the user's situation
+# ("advice"), and a need from a named job ("work").
+BLIND = [DATA / f"catalog_blind_{style}.json"
+         for style in ("experience", "request", "observation", "short", "advice", "work")]
 # Seed 0 now: primary 0.981 / 0.987 / 0.981 / 0.987, task 0.956 / 0.962 / 0.968 / 0.968 (at 2a12324, before a user's
 # own request or description without quotes, a picture-making verb and a quoted prompt with no data word were read as
 # a typed prompt: 0.975 / 0.968 / 0.975 / 0.968 and 0.930 / 0.930 / 0.943 / 0.943; 0.975 / 0.981 / 0.981 / 0.981 and
-# 0.949 / 0.949 / 0.968 / 0.962 at 3727bc7, before split verb phrases and the people-attribute examples); the floors
+# 0.949 / 0.949 / 0.968 / 0.962 at 3727bc7, before split verb phrases and the people-attribute examples); advice and
+# work 0.987 / 0.987 and 0.956 / 0.975 (0.981 / 0.981 and 0.930 / 0.968 when first measured, at bc2920c); the floors
 # leave two to five points.
 BLIND_PRIMARY_FLOOR = {"catalog_blind_experience": 0.93, "catalog_blind_request": 0.93,
-                       "catalog_blind_observation": 0.94, "catalog_blind_short": 0.94}
+                       "catalog_blind_observation": 0.94, "catalog_blind_short": 0.94,
+                       "catalog_blind_advice": 0.95, "catalog_blind_work": 0.95}
 BLIND_TASK_FLOOR = {"catalog_blind_experience": 0.92, "catalog_blind_request": 0.92,
-                    "catalog_blind_observation": 0.94, "catalog_blind_short": 0.93}
+                    "catalog_blind_observation": 0.94, "catalog_blind_short": 0.93,
+                    "catalog_blind_advice": 0.92, "catalog_blind_work": 0.94}
 MINI_QUESTIONS = {
     "SISR-ESRGAN-x4": "I enlarged an old photo four times and it looks crisp. How?",
     "Voice2Txt-Whisper-large": "My phone typed out my voice memo word for word. How does it do that?",
@@ -210,7 +216,7 @@ def test_no_prompt_of_any_set_crashes():
 @needs_dataset
 def test_prompts_built_from_catalog_questions_written_blind_keep_their_primary_and_task():
     sets, skipped = prompt_sets([CATALOG_159, ARXIV_100], BLIND, None, seed=0)
-    assert not skipped and [len(c) for c in sets.values()] == [158, 158, 158, 158]
+    assert not skipped and [len(c) for c in sets.values()] == [158] * len(BLIND)
     rows = {row.set: row for row in evaluate_prompts(sets).rows if row.retriever == "cnaps_rag"}
     for name, row in rows.items():
         assert row.crashed == 0 and row.verified == 1.0 and row.outside_links == 0, row
