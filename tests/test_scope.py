@@ -6,7 +6,7 @@ import json
 
 from conftest import ARXIV_100, CATALOG_159, MINI_CATALOG, QUERY1, needs_dataset
 
-from cnaps_rag import Retriever, catalog_index, default_engine
+from cnaps_rag import Retriever, answer, catalog_index, default_engine
 from cnaps_rag.answering.choose import asked_tasks, recommend
 from cnaps_rag.ranking.scope import is_relevant, judge_scope
 from cnaps_rag.tuning import TUNING
@@ -58,9 +58,20 @@ def test_in_scope_the_best_ranked_model_leads_even_if_alone_it_would_not_pass_th
     ranking = default_engine().retriever(catalog_index([MINI_CATALOG])).rank("How does AI enlarge a small photo 4x?", 5)
     first, *rest = [h for h in ranking.hits if h.source.kind == "model"]
     relevant = {h.source.id for h in rest}  # the gate passes every model but the best-ranked one
-    chosen = recommend(ranking.hits, relevant, asked_tasks(ranking.analysis, default_engine().taxonomy))
+    chosen = recommend(ranking.hits, relevant, asked_tasks(ranking.analysis, default_engine().taxonomy), ranking.analysis)
     assert chosen[0] is first
-    assert recommend(ranking.hits, set(), []) == []  # nothing bears on the question: nothing is handed on
+    assert recommend(ranking.hits, set(), [], ranking.analysis) == []  # nothing bears on the question: nothing is handed on
+
+
+@needs_dataset
+def test_a_best_ranked_model_whose_task_is_implausible_does_not_lead_one_doing_the_task_the_question_names():
+    # A Stable Diffusion checkpoint whose catalog summary "blends" weights for "natural" colours and clean "backgrounds"
+    # ranked first for a harmonization request and led the answer, the harmonization model second (2026-11-27).
+    result = answer("There is a small vase with a composite light in this photo. Please adjust the light so it blends "
+                    "naturally with the background.", catalog=[str(CATALOG_159), str(ARXIV_100)])
+    recommended = [r.source.name for r in result.references if r.role == "recommended model"]
+    assert recommended and recommended[0].startswith("Harmonization-")
+    assert not any(name.startswith("Txt2Img-") for name in recommended)
 
 
 def test_a_request_in_no_task_words_is_answered_when_it_reads_like_its_likeliest_tasks_examples():

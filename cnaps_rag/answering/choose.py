@@ -102,7 +102,7 @@ def plan(ranking: Ranking, hits: Sequence[Hit], listed: dict[str, ListedAs] | No
     relevant = {h.source.id for h in hits if h.source.id in scope.relevant and h.source.id not in refusing}
     if listed is None:
         # An abstaining recommender lists no unrelated models.
-        chosen = recommend(list(hits), relevant, asked, tuning)
+        chosen = recommend(list(hits), relevant, asked, analysis, tuning)
         result = Plan(in_scope=scope.in_scope and bool(chosen), reason=scope.reason, hits=chosen, asked=asked)
         for hit in chosen:
             result.roles[hit.source.id] = ("recommended model" if hit.source.kind == "model" else
@@ -314,20 +314,28 @@ def _primary_task(result: Plan, analysis: QuestionAnalysis, asked: list[str], tu
     return (primary_tasks[0] if primary_tasks else None), True
 
 
-def recommend(hits: Sequence[Hit], relevant: set[str], asked: Sequence[str], tuning: Tuning = TUNING) -> list[Hit]:
-    """The hits a recommender would hand on: the best-ranked model (when any hit bears on the question),
+def recommend(hits: Sequence[Hit], relevant: set[str], asked: Sequence[str], analysis: QuestionAnalysis,
+              tuning: Tuning = TUNING) -> list[Hit]:
+    """The hits a recommender would hand on: the leading model (when any hit bears on the question),
     further relevant models only for other tasks the question asks for, and up to ``max_papers``
-    relevant papers, in rank order.
+    relevant papers, in rank order after the lead.
     """
     wanted = set(asked)
     chosen: list[Hit] = []
     covered: set[str] = set()
     papers = 0
+    models = [h for h in hits if h.source.kind == "model"]
     # When the question is in scope, the best-ranked model leads even if it alone would not pass the
     # relevance gate: on Query1 the ranking's first model was right where the first gated one was
-    # wrong 13 times, and the reverse once (19 to 2 on the rewritten questions).
-    lead = next((h for h in hits if h.source.kind == "model"), None) if relevant else None
-    for hit in hits:
+    # wrong 13 times, and the reverse once (19 to 2 on the rewritten questions). Not when the question names
+    # its task in cue words and that model's task is not even plausible for it (below the table floor) while
+    # a model further down does the task: a Stable Diffusion checkpoint whose summary shares "blends", "natural"
+    # and "backgrounds" with a harmonization question does not lead the harmonization model.
+    lead = models[0] if relevant and models else None
+    fitting = [h for h in models if analysis.has_cues and fit(h, analysis, tuning) >= tuning.question.asked_floor]
+    if lead is not None and fitting and fit(lead, analysis, tuning) < tuning.answer.table_floor:
+        lead = fitting[0]
+    for hit in ([lead] if lead is not None else []) + [h for h in hits if h is not lead]:
         if hit.source.id not in relevant and hit is not lead:
             continue
         if hit.source.kind == "paper":
