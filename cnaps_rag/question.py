@@ -169,9 +169,7 @@ def _naming_held_data(text: str, found: list[tuple[int, str, float]], matcher: C
     held word when it opens with that word, or names no data at all: 'read aloud' in "Read this paragraph aloud" names
     no audio in hand, and 'text to speech' in "Convert this text to speech" names the text it takes."""
     kept = list(found)
-    for start, end, modality in _data_words(text, taxonomy):
-        if not _IN_HAND.search(text[:start]):
-            continue
+    for start, end, modality in _held_words(text, _data_words(text, taxonomy)):
         remaining = matcher.match(text[:start] + " " * (end - start) + text[end:])
         held = stems(text[start:end])
         for match in found:
@@ -186,10 +184,15 @@ def _naming_held_data(text: str, found: list[tuple[int, str, float]], matcher: C
     return kept
 
 
+def _held_words(question: str, words: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """The data ``words`` that the question says are in hand, wherever it names them ("boxes around the mugs in my
+    kitchen photo")."""
+    return [word for word in words if _IN_HAND.search(question[:word[0]])]
+
+
 def _in_hand(question: str, words: list[tuple[int, int, str]]) -> frozenset[str]:
-    """The kinds of data the question says are in hand, wherever it names them ("boxes around the mugs in my kitchen
-    photo")."""
-    return frozenset(m for start, _, m in words if _IN_HAND.search(question[:start]))
+    """The kinds of data the question says are in hand (``_held_words``)."""
+    return frozenset(m for _, _, m in _held_words(question, words))
 
 
 # "Create a gloomy portrait of a violinist in a foggy alley": a request, in the question's own words, to make

@@ -133,9 +133,9 @@ class Card(BaseModel):
             **({"branch": None, "tasks": ()} if single else {})}) for position in kept)
         return self.model_copy(update={"stages": stages})
 
-    def branches_serving(self, task_id: str | None) -> tuple[Stage, ...]:
-        """The branch stages (alternative modes) the card says serve ``task_id``, in card order."""
-        return tuple(s for s in self.stages if s.branch and task_id in s.tasks)
+    def branches_serving(self, *task_ids: str | None) -> tuple[Stage, ...]:
+        """The branch stages (alternative modes) the card says serve any of ``task_ids``, in card order."""
+        return tuple(s for s in self.stages if s.branch and set(task_ids) & set(s.tasks))
 
     def stage_id(self, position: int) -> str:
         """The id of stage ``position``: its own, else 'stage' and its 1-based position."""

@@ -332,9 +332,8 @@ def recommend(hits: Sequence[Hit], relevant: set[str], asked: Sequence[str], ana
     # a model further down does the task: a Stable Diffusion checkpoint whose summary shares "blends", "natural"
     # and "backgrounds" with a harmonization question does not lead the harmonization model.
     lead = models[0] if relevant and models else None
-    fitting = [h for h in models if analysis.has_cues and fit(h, analysis, tuning) >= tuning.question.asked_floor]
-    if lead is not None and fitting and fit(lead, analysis, tuning) < tuning.answer.table_floor:
-        lead = fitting[0]
+    if lead is not None and analysis.has_cues and fit(lead, analysis, tuning) < tuning.answer.table_floor:
+        lead = next((h for h in models if fit(h, analysis, tuning) >= tuning.question.asked_floor), lead)
     for hit in ([lead] if lead is not None else []) + [h for h in hits if h is not lead]:
         if hit.source.id not in relevant and hit is not lead:
             continue

@@ -53,8 +53,7 @@ def mechanism(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy, task: Ta
     if card is not None and card.why_it_works:
         wanted = f"{analysis.question} {task.name} {' '.join(task.cues)}" if task else analysis.question
         served = [s.why or s.text for s in card.branches_serving(task.id if task else None)][:1]
-        tasks = {task.id, *asked} if task else set(asked)
-        modes = [s.why for s in card.stages if s.branch and s.why and tasks & set(s.tasks)]
+        modes = [s.why for s in card.branches_serving(*({task.id} if task else set()), *asked) if s.why]
         ordered = list(dict.fromkeys(served + sorted([*card.why_it_works, *modes], key=lambda s: -overlap(wanted, s))))
         version = variant_lead(hit, analysis, taxonomy, tuning)
         leads = ("How it does this: ",) if version else ("How it does this: ", "Besides, ")
