@@ -25,6 +25,9 @@ _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9-]*[A-Z]\b|\b[A-Z]{2,}\d*\b")
 # ``QuestionTuning.separable_object`` words long, inside one clause. A particle followed by "of" or a noun phrase
 # is a preposition ("cut my hair out of frustration", "fill the form in the office").
 _PARTICLES = frozenset("up out in off down aloud back over away".split())
+# A verb of placing takes its object before its goal ("pasted my dog into", "merged an object into"): such a cue phrase,
+# a verb and 'into' or 'onto', is separable like a particle verb, and what follows the preposition is always its goal.
+_GOALS = frozenset("into onto".split())
 _OBJECT_START = frozenset("it them this these that those my our your his her their the a an".split())
 
 
@@ -54,7 +57,7 @@ class CueMatcher:
                     (self._exact if exact else self._phrases).setdefault(key, []).append((column, phrase, weight, kind))
                     self._longest = max(self._longest, len(key))
                     plain = words(phrase)
-                    if not exact and len(plain) == 2 and (plain[1] in _PARTICLES or plain[0] == "make"):
+                    if not exact and len(plain) == 2 and (plain[1] in _PARTICLES | _GOALS or plain[0] == "make"):
                         self._separable.setdefault(key, []).append((column, phrase, weight, kind))
         self._separable_kinds = frozenset(kind for entries in self._separable.values() for *_, kind in entries)
 

@@ -220,8 +220,22 @@ def test_a_verb_phrase_split_by_its_object_is_still_its_cue(question, task, phra
     assert found.top(1)[0][0] == task
 
 
+@pytest.mark.parametrize("question", [
+    "My nephew merged a cartoon rocket into our garden photo, and an app made its shading match the sunset. How?",
+    "I photoshopped the new sneakers onto this runner's picture but they look too bright. Can AI fix the tone?",
+    "A designer added a teapot into my kitchen shot and the tool matched its warm light. What does it change?",
+])
+def test_placing_something_into_a_picture_is_compositing(question):
+    # "merged a cartoon rocket into our garden photo": a verb of placing keeps its object before its goal, as a
+    # particle verb does, and the user placing something into a picture made a composite (2026-11-28).
+    found = analysis(question)
+    assert "harmonization" in found.cues, found.cues
+    assert found.top(1)[0][0] == "harmonization"
+
+
 @pytest.mark.parametrize(("question", "phrase"), [
     ("I cut my hair out of frustration and now the selfie looks odd. Can AI tell?", "cut out"),
+    ("How does AI merge many photos into one 3D scene?", "merged into"),
     ("We fill the order forms in the back office; can a tool read them?", "fill in"),
     ("Make sure the sign in this photo is readable, then tell me what it says.", "make bigger"),
 ])
