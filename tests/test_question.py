@@ -233,6 +233,16 @@ def test_placing_something_into_a_picture_is_compositing(question):
     assert found.top(1)[0][0] == "harmonization"
 
 
+@pytest.mark.parametrize("question", [
+    "Can a tool widen the brightness range of my beach snapshot so both the glaring sand and the shaded dunes keep detail?",
+    "The snowy slope in my ski photo came out pure white where the sun hit it. How does software bring the texture back?",
+])
+def test_a_range_of_brightness_or_a_pure_white_area_is_high_dynamic_range(question):
+    # "brightness" alone says nothing about which end is lost (it was read as low light); a range of brightness, or
+    # highlights burnt to pure white, is what the HDR examples describe (2026-11-28).
+    assert analysis(question).top(1)[0][0] == "hdr_reconstruction"
+
+
 @pytest.mark.parametrize(("question", "phrase"), [
     ("I cut my hair out of frustration and now the selfie looks odd. Can AI tell?", "cut out"),
     ("How does AI merge many photos into one 3D scene?", "merged into"),
