@@ -39,6 +39,20 @@ def _typed_prompt(question: str) -> re.Match[str] | None:
 # The quoted text itself: what the user typed describes the content, not the task ("a grainy photo at night").
 _QUOTED_SPAN = re.compile(r"[\"“][^\"“”]{1,300}[\"”]|‘[^‘’]{1,300}’|(?<!\w)'[^'\n]{1,300}'(?!\w)")
 
+
+def _quoted_content_blanked(text: str, taxonomy: Taxonomy, tuning: QuestionTuning) -> str:
+    """``text`` with its quoted content blanked: a quoted passage of ``quoted_content_words`` or more words is what the
+    user hands over (a sentence to read out, an idea for a picture, 'a lighthouse at night'), so its words name no
+    task. A short term ('embedding'), a quoted question ('what colour is the sofa?') and a quoted request ('turn it
+    into a mosaic painting') still say what is asked."""
+    def blank(match: re.Match[str]) -> str:
+        quoted = re.findall(r"[A-Za-z]+(?:'[A-Za-z]+)?", match.group(0))
+        asked = (len(quoted) < tuning.quoted_content_words or "?" in match.group(0)
+                 or quoted[0].lower() in taxonomy.request_verbs)
+        return match.group(0) if asked else " " * len(match.group(0))
+    return _QUOTED_SPAN.sub(blank, text)
+
+
 # "traced each cow's outline, not just a rough box", "sends 'person climbing fence' instead of just 'person detected'":
 # what follows a contrast, to the end of its clause, is what the user does not ask for, so it holds no cue.
 _CONTRAST = re.compile(r"\b(?:rather\s+than|instead\s+of|not\s+just|as\s+opposed\s+to)\b[^,.;:!?]*", re.IGNORECASE)
@@ -282,7 +296,7 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     # read from the rest of the question.
     own_words = _QUOTED_SPAN.sub(" ", question) if typed is not None else question
     held = _held_data(question, typed, words)
-    asked_words = _CONTRAST.sub(lambda m: " " * len(m.group(0)), own_words)
+    asked_words = _CONTRAST.sub(lambda m: " " * len(m.group(0)), _quoted_content_blanked(own_words, taxonomy, tuning))
     found = _naming_held_data(asked_words, matcher.match(asked_words), matcher, taxonomy)
     if text_input:
         # The input is the prompt and the data in hand beside it, so only tasks needing nothing more can be asked:

@@ -42,6 +42,7 @@ class QuestionTuning(_Frozen):
     scale_cue: float = Field(4.0, description="cue score an enlargement factor ('4x') gives its tasks")
     defect_share: float = Field(0.25, description="share of its weight a defect cue ('blocky') keeps for its task when the question names another task's action ('enlarged'), as the defect describes the input; 0 and 0.25 tie on catalog Query1 (0.804) and 0.5 loses one, and 0.25 keeps a defect some evidence (*tuned*)")
     text_input_bonus: float = Field(2.0, description="logit added to text-input tasks when the question quotes a typed prompt or asks, with no data in hand, for something to be made from its own description")
+    quoted_content_words: int = Field(3, description="a quoted passage this many words long or longer, neither a question nor a request, is content handed over ('Hello, the weather is sunny today.'), so its words name no task; two-word terms ('memory bank', 'dog barking') are what the question is about")
     separable_object: int = Field(8, description="most words between the two words of a separable verb phrase ('make this small photo of my cat bigger', 'blow it up'): an object noun phrase, not a clause")
     direction_span: int = Field(60, description="most characters between two data words that a direction ('my voice memo ... into text') may join: a clause, not the whole question")
     direction_bonus: float = Field(2.0, description="logit added to tasks turning the modality the question names into the one it asks for")

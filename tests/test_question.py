@@ -243,6 +243,25 @@ def test_a_range_of_brightness_or_a_pure_white_area_is_high_dynamic_range(questi
     assert analysis(question).top(1)[0][0] == "hdr_reconstruction"
 
 
+@pytest.mark.parametrize("question", [
+    "Please say this line in a warm, cheerful voice: 'Heavy rain is expected tonight, so bring an umbrella and drive slowly.'",
+    "Read this out for our shop's answering machine: 'We are closed tonight because of the dark and foggy weather.'",
+])
+def test_a_quoted_passage_handed_over_names_no_task(question):
+    # "read this sentence ...: 'Hello, the weather is sunny today.'" was read as weather removal (2026-11-28).
+    found = analysis(question)
+    assert not {"weather_removal", "low_light_enhancement"} & set(found.cues), found.cues
+
+
+@pytest.mark.parametrize(("question", "task"), [
+    ("I asked the editor to 'turn my garden photo into a mosaic painting' and it did. How?", "style_transfer"),
+    ("I asked 'how many dogs are on the sofa?' about my photo and it answered two. How does it know?",
+     "visual_question_answering"),
+])
+def test_a_quoted_request_or_question_still_names_its_task(question, task):
+    assert analysis(question).top(1)[0][0] == task
+
+
 @pytest.mark.parametrize(("question", "phrase"), [
     ("I cut my hair out of frustration and now the selfie looks odd. Can AI tell?", "cut out"),
     ("How does AI merge many photos into one 3D scene?", "merged into"),
