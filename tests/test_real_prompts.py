@@ -343,6 +343,21 @@ def test_a_request_naming_its_text_only_as_a_contract_is_answered_by_the_listed_
     assert result.references[0].source.name == "dslim/bert-base-NER"
 
 
+def test_an_abstaining_answer_says_beside_each_source_which_task_the_question_asks_for():
+    # The lines said only "It is about image inpainting", not that the question asked for segmentation (2026-11-28).
+    result = answer_prompt(prompt("How does my phone app cut the person out from the background of a selfie so cleanly?",
+                                  [("SISR-RCAN-it-3x", "https://arxiv.org/pdf/2201.11279", None),
+                                   ("Txt2Voice-HuggingFace-suno-bark", None, None)]))
+    assert result.abstained and verify(result).ok, verify(result).problems
+    assert all("while your question is about image segmentation" in ref.why.text for ref in result.references)
+
+
+def test_an_everyday_question_abstains_without_naming_a_task():
+    result = answer_prompt(prompt("How long should I boil an egg so the yolk stays soft?",
+                                  [("SISR-RCAN-it-3x", "https://arxiv.org/pdf/2201.11279", None)]))
+    assert result.abstained and "your question is about" not in result.references[0].why.text
+
+
 def test_advice_about_a_letter_beside_text_models_still_abstains():
     result = answer_prompt(prompt("My landlord sent this letter saying the rent goes up next month. Is that even legal "
                                   "in Oregon?", LETTER_MODELS))

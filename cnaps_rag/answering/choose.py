@@ -110,6 +110,8 @@ def plan(ranking: Ranking, hits: Sequence[Hit], listed: dict[str, ListedAs] | No
     else:
         result = _plan_listed(ranking, list(hits), listed, relevant, refusing, asked, taxonomy, tuning)
     if not result.in_scope:
+        # No subject, but the task the question asks for still tells each source's line what it is not about.
+        result.primary_task = result.asked[0] if result.asked else None
         return result
     asked = result.asked
     models = [h for h in result.hits if result.roles[h.source.id] == "recommended model"]
