@@ -61,8 +61,8 @@ _CONTRAST = re.compile(r"\b(?:rather\s+than|instead\s+of|not\s+just|as\s+opposed
 # clip": the direction a question asks for. The connective governs the second data word, so at most two
 # words ("to written text", "received a short clip") stand between them; "a photo to twice its size so
 # that the small text" names no direction.
-_INTO = re.compile(r"\b(?:into|to|as|back|got|get|gets|received|receive|returned)\b(?:\s+[\w-]+){0,2}\s*$",
-                   re.IGNORECASE)
+_INTO = re.compile(r"\b(?:into|to|as(?!\s+(?:i|you|he|she|it|we|they)\b)|back|got|get|gets|received|receive|returned)\b"
+                   r"(?:\s+[\w-]+){0,2}\s*$", re.IGNORECASE)
 # "a picture from words alone", "the 3D chair I made from a sentence": the second data word, after 'from' and at most
 # two words, is what goes in, and the first, at most four words before 'from' in the same clause, what comes out.
 _FROM = re.compile(r"^(?:\s+[\w'-]+){0,4}\s+from(?:\s+[\w'-]+){0,2}\s*$", re.IGNORECASE)

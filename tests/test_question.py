@@ -262,6 +262,14 @@ def test_a_quoted_request_or_question_still_names_its_task(question, task):
     assert analysis(question).top(1)[0][0] == task
 
 
+def test_as_before_a_clause_is_when_not_what_comes_out():
+    # "captions showed the announcements as they were spoken" was read as text turned into speech (2026-11-28).
+    found = analysis("At the airport, live captions showed the gate announcements as they were spoken, despite the "
+                     "noisy hall. How does AI recognize speech so fast and turn it into text?")
+    assert found.direction != ("text", "audio")
+    assert found.top(1)[0][0] != "text_to_speech"
+
+
 @pytest.mark.parametrize(("question", "phrase"), [
     ("I cut my hair out of frustration and now the selfie looks odd. Can AI tell?", "cut out"),
     ("How does AI merge many photos into one 3D scene?", "merged into"),
