@@ -343,6 +343,25 @@ def test_a_request_naming_its_text_only_as_a_contract_is_answered_by_the_listed_
     assert result.references[0].source.name == "dslim/bert-base-NER"
 
 
+CAPTIONS = ("My lecture app shows captions of the professor's words live, even with a humming projector. How does AI "
+            "recognize speech and turn it into text that quickly?")
+SPEECH_AND_PICTURES = [("Txt2Img-StableDiffusionV1-QGO-PromptingReal", None, None),
+                       ("Txt2Voice-HuggingFace-suno-bark", None, None)]
+
+
+def test_a_listed_task_that_runs_the_asked_one_backwards_is_not_the_answers_task():
+    # "recognize speech and turn it into text" beside a text-to-speech model was answered as text-to-speech (2026-11-28).
+    result = answer_prompt(prompt(CAPTIONS, SPEECH_AND_PICTURES))
+    assert result.task.task_ids[0] == "speech_recognition"
+
+
+def test_an_answer_whose_model_does_not_do_the_task_says_so_before_what_the_model_does_instead():
+    result = answer_prompt(prompt(CAPTIONS, SPEECH_AND_PICTURES))
+    first, second = result.task.statements[:2]
+    assert first.text.startswith("Your question asks for automatic speech recognition")
+    assert second.text.startswith("What it does instead: ")
+
+
 def test_an_abstaining_answer_says_beside_each_source_which_task_the_question_asks_for():
     # The lines said only "It is about image inpainting", not that the question asked for segmentation (2026-11-28).
     result = answer_prompt(prompt("How does my phone app cut the person out from the background of a selfie so cleanly?",

@@ -117,7 +117,7 @@ def plan(ranking: Ranking, hits: Sequence[Hit], listed: dict[str, ListedAs] | No
     models = [h for h in result.hits if result.roles[h.source.id] == "recommended model"]
     papers = [h for h in result.hits if result.roles[h.source.id] == "supporting paper"]
     result.primary = result.primary or (models or papers or [None])[0]
-    result.primary_task, result.listed_fits = _primary_task(result, analysis, asked, tuning)
+    result.primary_task, result.listed_fits = _primary_task(result, analysis, asked, taxonomy, tuning)
     covered = set(_tasks_of(result.primary)) | {result.primary_task}
     for other in models:
         if other is result.primary:
@@ -257,12 +257,15 @@ def _refusing_what_is_given(hits: Sequence[Hit], analysis: QuestionAnalysis, tax
 
 
 def _runs_backwards(hit: Hit, task_id: str, taxonomy: Taxonomy) -> bool:
-    """True when one of the model's tasks takes what ``task_id`` gives and gives what it takes, in another kind
-    of data (text from speech for text-to-speech, a caption from a picture for text-to-image)."""
-    asked = taxonomy.get(task_id)
-    return any(own.modality_out != asked.modality_out and own.modality_out in asked.inputs
-               and asked.modality_out in own.inputs
-               for own in (taxonomy.get(t) for t in _tasks_of(hit) if t in taxonomy.ids))
+    """True when one of the model's tasks runs ``task_id`` backwards (``_reverses``)."""
+    return any(_reverses(own, task_id, taxonomy) for own in _tasks_of(hit) if own in taxonomy.ids)
+
+
+def _reverses(own_id: str, task_id: str, taxonomy: Taxonomy) -> bool:
+    """True when one task takes what the other gives and gives what it takes, in another kind of data (text from
+    speech for text-to-speech, a caption from a picture for text-to-image)."""
+    own, asked = taxonomy.get(own_id), taxonomy.get(task_id)
+    return own.modality_out != asked.modality_out and own.modality_out in asked.inputs and asked.modality_out in own.inputs
 
 
 def can_ask_about_ai(analysis: QuestionAnalysis, tuning: Tuning = TUNING) -> bool:
@@ -290,15 +293,19 @@ def _handles_named_data(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy
     return False
 
 
-def _primary_task(result: Plan, analysis: QuestionAnalysis, asked: list[str], tuning: Tuning) -> tuple[str | None, bool]:
+def _primary_task(result: Plan, analysis: QuestionAnalysis, asked: list[str], taxonomy: Taxonomy,
+                  tuning: Tuning) -> tuple[str | None, bool]:
     """The task the answer is about, and whether a listed/recommended model does it."""
     probability = dict(zip(analysis.task_ids, analysis.probabilities))
     table = [t for h in result.hits if result.roles.get(h.source.id) != "tangential" for t in _tasks_of(h)]
     primary_tasks = _tasks_of(result.primary)
+    # A task that runs the likeliest asked one backwards (text-to-speech for "recognize the speech and turn it into
+    # text", though "as they were spoken" cues it) is not what the question asks.
+    backwards = {t for t in taxonomy.ids if asked and _reverses(t, asked[0], taxonomy)}
     # The subject's own labels first: a denoising variant answers "noisy and compressed" as denoising,
     # though its family card also lists JPEG repair.
     named = [*asked, *(t for t in analysis.cues if t not in asked)]  # likeliest first, then any the question cues
-    own = [t for t in named if result.primary is not None and t in result.primary.labels]
+    own = [t for t in named if result.primary is not None and t in result.primary.labels and t not in backwards]
     if own:
         return own[0], True
     if result.primary is not None and not described(result.primary) and asked:
@@ -308,7 +315,7 @@ def _primary_task(result: Plan, analysis: QuestionAnalysis, asked: list[str], tu
     # Weighed as in ``fit``: a task only a family card names counts ``family_share`` of a labelled one.
     labelled = {t for h in result.hits if result.roles.get(h.source.id) != "tangential" for t in h.labels}
     weight = {t: _task_weight(t, t in labelled, probability, tuning) for t in table}
-    candidates = sorted(weight, key=lambda t: (-weight[t], t not in primary_tasks))
+    candidates = sorted((t for t in weight if t not in backwards), key=lambda t: (-weight[t], t not in primary_tasks))
     if candidates and probability.get(candidates[0], 0.0) >= tuning.answer.table_floor:
         return candidates[0], True
     if asked:

@@ -89,12 +89,14 @@ class Responder:
         if decided.primary is not None:
             task = self.taxonomy.get(decided.primary_task) if decided.primary_task else None
             statements += mechanism(decided.primary, analysis, self.taxonomy, task, self.tuning.answer,
-                                    asked=decided.asked)
+                                    asked=decided.asked, does_task=decided.listed_fits)
             # A version that opens part 1 is not said again in part 2's notes.
             said = {statement.text for statement in statements}
             flows = [flow.model_copy(update={"notes": tuple(n for n in flow.notes if n.text not in said)})
                      for flow in flows]
-        statements += task_statements(decided, analysis, self.taxonomy)
+        # When no listed model does the asked task, the answer says so first, before what the closest one does.
+        told = task_statements(decided, analysis, self.taxonomy)
+        statements = statements + told if decided.listed_fits else told + statements
         statements = context.keep(statements, dropped)
         if not statements:
             statements = [Statement(text=phrases.NO_TASK_SENTENCE, template=True)]

@@ -41,13 +41,14 @@ def label_quotes(hit: Hit) -> list[str]:
 
 
 def mechanism(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy, task: Task | None = None,
-              tuning: AnswerTuning = TUNING.answer, asked: Sequence[str] = ()) -> list[Statement]:
+              tuning: AnswerTuning = TUNING.answer, asked: Sequence[str] = (), does_task: bool = True) -> list[Statement]:
     """The "how?" in plain words: what the checkpoint's version in its name is, when the card's description of it
     meets the question (an impressionist look from the ImpressionismOil fine-tune); then the card's mechanisms, the
     one that best meets the question and its task first (led by the mode the card says serves the task, if any);
     else its gist, else the summary sentence that says what the model does. Why a mode works is said only when the
     mode serves the task or another task the question asks (``asked``): SwinIR's residual learning explains a
-    noise-free result, not an enlargement alone."""
+    noise-free result, not an enlargement alone. A model that does not do the task (``does_task`` false) is not said
+    to do "this": its mechanism is what it does instead."""
     source = read(hit)
     card = source.card
     if card is not None and card.why_it_works:
@@ -56,7 +57,8 @@ def mechanism(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy, task: Ta
         modes = [s.why for s in card.branches_serving(*({task.id} if task else set()), *asked) if s.why]
         ordered = list(dict.fromkeys(served + sorted([*card.why_it_works, *modes], key=lambda s: -overlap(wanted, s))))
         version = variant_lead(hit, analysis, taxonomy, tuning)
-        leads = ("How it does this: ",) if version else ("How it does this: ", "Besides, ")
+        first = "How it does this: " if does_task else "What it does instead: "
+        leads = (first,) if version else (first, "Besides, ")
         return ([version] if version else []) + [
             Statement(text=f"{lead}{_lower_first(text, card.names)}", sources=(hit.source.id,),
                       evidence=(evidence(hit, text),)) for lead, text in zip(leads, ordered)]
