@@ -291,3 +291,15 @@ def test_a_checkpoint_fine_tuned_for_another_task_of_its_family_is_described_by_
     assert "MultiNLI" in lines["facebook/bart-large-mnli"] and "summary" not in lines["facebook/bart-large-mnli"]
     assert "writes the summary" in lines["facebook/bart-large-cnn"]
     assert verify(result).ok, verify(result).problems
+
+
+@pytest.mark.parametrize(("text", "lowered"), [
+    ("One, two and three stages are given to the coarse, middle and fine scales.", "one, two and three"),
+    ("Atrous, or dilated, convolutions widen what each filter sees.", "atrous, or dilated"),
+    ("The network loops over its features.", "the network loops"),
+    ("SwinIR reads the image in windows.", "SwinIR reads"),
+])
+def test_a_card_sentence_after_a_colon_or_besides_starts_in_lower_case_unless_it_opens_with_a_name(text, lowered):
+    # "Besides, One, two and three stages ..." kept its capital because of the comma after "One" (2026-11-28).
+    from cnaps_rag.answering.sentences import _lower_first
+    assert _lower_first(text).startswith(lowered)

@@ -229,7 +229,7 @@ def summary_sentences(source: Source) -> list[str]:
 def _lower_first(text: str, names: Sequence[str] = ()) -> str:
     """'The model …' -> 'the model …' for a clause after a colon; acronyms ('SwinIR', 'A 3x3') and a sentence
     that opens with one of the model's ``names`` ('Bark goes straight from text…') stay."""
-    first = text.split(" ", 1)[0]
+    first = text.split(" ", 1)[0].rstrip(",;:")
     if any(re.match(rf"{re.escape(name)}\b", text) for name in names if name):
         return text
     if first.replace("-", "").isalpha() and first[0].isupper() and (len(first) == 1 or first[1:].islower()) and first != "I":
