@@ -265,7 +265,8 @@ def _reverses(own_id: str, task_id: str, taxonomy: Taxonomy) -> bool:
     """True when one task takes what the other gives and gives what it takes, in another kind of data (text from
     speech for text-to-speech, a caption from a picture for text-to-image)."""
     own, asked = taxonomy.get(own_id), taxonomy.get(task_id)
-    return own.modality_out != asked.modality_out and own.modality_out in asked.inputs and asked.modality_out in own.inputs
+    return (own.modality_out != asked.modality_out and own.modality_out in asked.inputs
+            and asked.modality_out in own.inputs)
 
 
 def can_ask_about_ai(analysis: QuestionAnalysis, tuning: Tuning = TUNING) -> bool:

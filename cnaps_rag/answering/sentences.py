@@ -41,7 +41,8 @@ def label_quotes(hit: Hit) -> list[str]:
 
 
 def mechanism(hit: Hit, analysis: QuestionAnalysis, taxonomy: Taxonomy, task: Task | None = None,
-              tuning: AnswerTuning = TUNING.answer, asked: Sequence[str] = (), does_task: bool = True) -> list[Statement]:
+              tuning: AnswerTuning = TUNING.answer, asked: Sequence[str] = (),
+              does_task: bool = True) -> list[Statement]:
     """The "how?" in plain words: what the checkpoint's version in its name is, when the card's description of it
     meets the question (an impressionist look from the ImpressionismOil fine-tune); then the card's mechanisms, the
     one that best meets the question and its task first (led by the mode the card says serves the task, if any);
