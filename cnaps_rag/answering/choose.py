@@ -257,16 +257,20 @@ def _refusing_what_is_given(hits: Sequence[Hit], analysis: QuestionAnalysis, tax
 
 
 def _runs_backwards(hit: Hit, task_id: str, taxonomy: Taxonomy) -> bool:
-    """True when one of the model's tasks runs ``task_id`` backwards (``_reverses``)."""
-    return any(_reverses(own, task_id, taxonomy) for own in _tasks_of(hit) if own in taxonomy.ids)
+    """True when one of the model's tasks takes what ``task_id`` gives and gives what it takes, in another kind
+    of data (text from speech for text-to-speech, a caption from a picture for text-to-image)."""
+    asked = taxonomy.get(task_id)
+    return any(own.modality_out != asked.modality_out and own.modality_out in asked.inputs
+               and asked.modality_out in own.inputs
+               for own in (taxonomy.get(t) for t in _tasks_of(hit) if t in taxonomy.ids))
 
 
-def _reverses(own_id: str, task_id: str, taxonomy: Taxonomy) -> bool:
-    """True when one task takes what the other gives and gives what it takes, in another kind of data (text from
-    speech for text-to-speech, a caption from a picture for text-to-image)."""
-    own, asked = taxonomy.get(own_id), taxonomy.get(task_id)
-    return (own.modality_out != asked.modality_out and own.modality_out in asked.inputs
-            and asked.modality_out in own.inputs)
+def _against(task_id: str, direction: tuple[str, str] | None, taxonomy: Taxonomy) -> bool:
+    """True when the task turns what the question says comes out into what it says goes in."""
+    if direction is None or direction[0] == direction[1]:
+        return False
+    task = taxonomy.get(task_id)
+    return task.modality_out == direction[0] and direction[1] in task.inputs
 
 
 def can_ask_about_ai(analysis: QuestionAnalysis, tuning: Tuning = TUNING) -> bool:
@@ -300,13 +304,10 @@ def _primary_task(result: Plan, analysis: QuestionAnalysis, asked: list[str], ta
     probability = dict(zip(analysis.task_ids, analysis.probabilities))
     table = [t for h in result.hits if result.roles.get(h.source.id) != "tangential" for t in _tasks_of(h)]
     primary_tasks = _tasks_of(result.primary)
-    # A task that runs the likeliest asked one backwards (text-to-speech for "recognize the speech and turn it into
-    # text", though "as they were spoken" cues it) is not what the question asks.
-    backwards = {t for t in taxonomy.ids if asked and _reverses(t, asked[0], taxonomy)}
     # The subject's own labels first: a denoising variant answers "noisy and compressed" as denoising,
     # though its family card also lists JPEG repair.
     named = [*asked, *(t for t in analysis.cues if t not in asked)]  # likeliest first, then any the question cues
-    own = [t for t in named if result.primary is not None and t in result.primary.labels and t not in backwards]
+    own = [t for t in named if result.primary is not None and t in result.primary.labels]
     if own:
         return own[0], True
     if result.primary is not None and not described(result.primary) and asked:
@@ -316,6 +317,10 @@ def _primary_task(result: Plan, analysis: QuestionAnalysis, asked: list[str], ta
     # Weighed as in ``fit``: a task only a family card names counts ``family_share`` of a labelled one.
     labelled = {t for h in result.hits if result.roles.get(h.source.id) != "tangential" for t in h.labels}
     weight = {t: _task_weight(t, t in labelled, probability, tuning) for t in table}
+    # A listed task the question does not name and that runs against the direction the question states (text-to-
+    # speech for "recognize speech and turn it into text") is not what it asks. Without a stated direction the
+    # listed task may still be: "a description of 'a knight in a hall' gave me an image" reads as captioning.
+    backwards = {t for t in weight if t in taxonomy.ids and _against(t, analysis.direction, taxonomy)}
     candidates = sorted((t for t in weight if t not in backwards), key=lambda t: (-weight[t], t not in primary_tasks))
     if candidates and probability.get(candidates[0], 0.0) >= tuning.answer.table_floor:
         return candidates[0], True
