@@ -349,10 +349,19 @@ SPEECH_AND_PICTURES = [("Txt2Img-StableDiffusionV1-QGO-PromptingReal", None, Non
                        ("Txt2Voice-HuggingFace-suno-bark", None, None)]
 
 
-def test_a_listed_task_that_runs_the_asked_one_backwards_is_not_the_answers_task():
+def test_a_listed_task_against_the_direction_the_question_states_is_not_the_answers_task():
     # "recognize speech and turn it into text" beside a text-to-speech model was answered as text-to-speech (2026-11-28).
     result = answer_prompt(prompt(CAPTIONS, SPEECH_AND_PICTURES))
     assert result.task.task_ids[0] == "speech_recognition"
+
+
+def test_without_a_stated_direction_the_listed_model_s_task_stands_for_a_question_read_the_other_way():
+    # Skipping every task that reverses the likeliest one turned this text-to-image prompt into captioning (2026-11-28).
+    result = answer_prompt(prompt("A description of 'a red fox asleep in a snowy forest at dawn' gave me an image like a "
+                                  "movie still. Why does it look so cinematic?",
+                                  [("Txt2Img-StableDiffusionV1-PirsusEpicRealism", None, None),
+                                   ("Voice2Txt-nvidia-parakeet-tdt-1.1b", None, None)]))
+    assert result.task.task_ids[0] == "text_to_image"
 
 
 def test_an_answer_whose_model_does_not_do_the_task_says_so_before_what_the_model_does_instead():
