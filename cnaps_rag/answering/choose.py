@@ -265,14 +265,6 @@ def _runs_backwards(hit: Hit, task_id: str, taxonomy: Taxonomy) -> bool:
                for own in (taxonomy.get(t) for t in _tasks_of(hit) if t in taxonomy.ids))
 
 
-def _against(task_id: str, direction: tuple[str, str] | None, taxonomy: Taxonomy) -> bool:
-    """True when the task turns what the question says comes out into what it says goes in."""
-    if direction is None or direction[0] == direction[1]:
-        return False
-    task = taxonomy.get(task_id)
-    return task.modality_out == direction[0] and direction[1] in task.inputs
-
-
 def can_ask_about_ai(analysis: QuestionAnalysis, tuning: Tuning = TUNING) -> bool:
     """True when the question can be about what an AI did: it names data ("photo", "voice memo") or a machine
     ("the app", "AI"), or it reads like a task's example questions. An everyday request does none of these,
@@ -317,10 +309,12 @@ def _primary_task(result: Plan, analysis: QuestionAnalysis, asked: list[str], ta
     # Weighed as in ``fit``: a task only a family card names counts ``family_share`` of a labelled one.
     labelled = {t for h in result.hits if result.roles.get(h.source.id) != "tangential" for t in h.labels}
     weight = {t: _task_weight(t, t in labelled, probability, tuning) for t in table}
-    # A listed task the question does not name and that runs against the direction the question states (text-to-
-    # speech for "recognize speech and turn it into text") is not what it asks. Without a stated direction the
-    # listed task may still be: "a description of 'a knight in a hall' gave me an image" reads as captioning.
-    backwards = {t for t in weight if t in taxonomy.ids and _against(t, analysis.direction, taxonomy)}
+    # A listed task the question does not name and that runs against the direction the question states (-1 in
+    # ``Taxonomy.direction_mask``: text-to-speech for "recognize speech and turn it into text") is not what it asks.
+    # Without a stated direction the listed task may still be: "a description of 'a knight in a hall' gave me an
+    # image" reads as captioning.
+    against = taxonomy.direction_mask(*analysis.direction) if analysis.direction else None
+    backwards = {t for t in weight if against is not None and t in taxonomy.ids and against[taxonomy.ids.index(t)] < 0}
     candidates = sorted((t for t in weight if t not in backwards), key=lambda t: (-weight[t], t not in primary_tasks))
     if candidates and probability.get(candidates[0], 0.0) >= tuning.answer.table_floor:
         return candidates[0], True
