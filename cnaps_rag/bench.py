@@ -204,7 +204,7 @@ def run_benchmark(quick: bool = False, scale: int = 100_000, ann_vectors: int = 
 
     # 5. Build throughput vs batched encode + FAISS add of the same texts.
     sources = synthetic_sources(n_build)
-    texts = [content_text(s) for s in sources]
+    texts = [content_text(s, engine.tuning.index) for s in sources]
     embedder._cache.clear()
     start = time.perf_counter()
     vectors = floor_encode(texts)

@@ -13,7 +13,8 @@ from cnaps_rag.embedding import DEFAULT_MODEL_SHA256
 from cnaps_rag.index import CorruptIndex, hash_inputs, open_index
 from cnaps_rag.index import source_index as index_module
 from cnaps_rag.index.manifest import FORMAT_VERSION, MANIFEST
-from cnaps_rag.index.recipe import task_embeddings
+from cnaps_rag.index.recipe import content_text, task_embeddings
+from cnaps_rag.sources import readable
 from cnaps_rag.tuning import TUNING
 
 ENGINE = default_engine()
@@ -201,3 +202,16 @@ def test_task_texts_are_embedded_once_for_recipes_that_differ_only_in_index_buil
     other = TUNING.index.model_copy(update={"auto_exact_limit": 10, "dense_share": 0.5})
     assert other.fingerprint != TUNING.index.fingerprint
     assert task_embeddings(engine.taxonomy, engine.embedder, other, memory) is shipped
+
+
+def test_a_library_cards_input_and_output_join_a_summary_in_what_the_sources_vector_reads():
+    # An abstract names the method; the card says in plain words what goes in and what comes out, which is what a
+    # lay question meets. Turning it off is a recipe change, so saved indexes go stale.
+    swinir = SOURCES[0]
+    read = readable(swinir, ENGINE.backing_map([swinir])[swinir.id])
+    card = read.card
+    assert card is not None and card.output
+    off = TUNING.index.model_copy(update={"card_io_in_vector": False})
+    with_card, without = content_text(read, TUNING.index), content_text(read, off)
+    assert swinir.summary in with_card and card.output in with_card and card.output not in without
+    assert off.fingerprint != TUNING.index.fingerprint

@@ -25,14 +25,20 @@ from ..tuning import IndexRecipe
 log = logging.getLogger("cnaps_rag")
 
 
-def content_text(source: Source) -> str:
-    """What a source says about itself: its name in words, its card's title, then its summary (else its card)."""
+def content_text(source: Source, recipe: IndexRecipe) -> str:
+    """What a source says about itself: its name in words, its card's title, then its summary (else its card).
+
+    Beside a summary, a card adds what goes in and what comes out (``recipe.card_io_in_vector``): an abstract says
+    "LDR-to-HDR reconstruction", the card "detail in over- and under-exposed areas", which a lay question meets.
+    """
     parts = [name_words(source.name) + "."]
     card = source.card
     if card and card.title:
         parts.append(card.title + ".")
     if source.summary:
         parts.append(source.summary)
+        if card and recipe.card_io_in_vector:
+            parts += [card.input or "", card.output or ""]
     elif card:
         parts += [card.input or "", card.output or ""]
         parts += [f"{s.name}: {s.text}" for s in card.stages]
@@ -59,7 +65,7 @@ def source_vectors(sources: Sequence[Source], taxonomy: Taxonomy, embedder: Embe
     """
     if not sources:
         return np.zeros((0, embedder.dimension), dtype=np.float32)
-    content = embedder.encode([content_text(s) for s in sources], progress=progress, engine=engine)
+    content = embedder.encode([content_text(s, recipe) for s in sources], progress=progress, engine=engine)
     expansions = [expansion_text(s, taxonomy, recipe) for s in sources]
     distinct = sorted({e for e in expansions if e})
     if distinct:
