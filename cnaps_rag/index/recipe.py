@@ -37,10 +37,9 @@ def content_text(source: Source, recipe: IndexRecipe) -> str:
         parts.append(card.title + ".")
     if source.summary:
         parts.append(source.summary)
-        if card and recipe.card_io_in_vector:
-            parts += [card.input or "", card.output or ""]
-    elif card:
+    if card and (not source.summary or recipe.card_io_in_vector):
         parts += [card.input or "", card.output or ""]
+    if card and not source.summary:
         parts += [f"{s.name}: {s.text}" for s in card.stages]
     return " ".join(p for p in parts if p)
 
