@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .cues import CueMatcher
 from .scale import question_scale
-from .text import stems
+from .text import stems, words
 from .tasks import SENTENCE_OPENING, Taxonomy
 from .tuning import TUNING, QuestionTuning
 
@@ -46,9 +46,9 @@ def _quoted_content_blanked(text: str, taxonomy: Taxonomy, tuning: QuestionTunin
     task. A short term ('embedding'), a quoted question ('what colour is the sofa?') and a quoted request ('turn it
     into a mosaic painting') still say what is asked."""
     def blank(match: re.Match[str]) -> str:
-        quoted = re.findall(r"[A-Za-z]+(?:'[A-Za-z]+)?", match.group(0))
+        quoted = words(match.group(0))
         asked = (len(quoted) < tuning.quoted_content_words or "?" in match.group(0)
-                 or quoted[0].lower() in taxonomy.request_verbs)
+                 or quoted[0] in taxonomy.request_verbs)
         return match.group(0) if asked else " " * len(match.group(0))
     return _QUOTED_SPAN.sub(blank, text)
 
