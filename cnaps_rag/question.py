@@ -159,6 +159,18 @@ def question_direction(question: str, words: list[tuple[int, int, str]],
     return None
 
 
+def held_direction(question: str, words: list[tuple[int, int, str]]) -> tuple[str, str] | None:
+    """(held kind, asked kind) when data the question says is in hand ("Here's a voice memo") is asked for later in
+    the same sentence as another kind of data ("...; please write out everything I said as text"), however long the
+    clause between: what is in hand is what goes in, so ``direction_span`` need not join the two."""
+    for _, end, held in _held_words(question, words):
+        for later, _, asked in words:
+            between = question[end:later]
+            if later > end and asked != held and not re.search(r"[.?!]", between) and _INTO.search(between):
+                return held, asked
+    return None
+
+
 def _held_data(question: str, typed: re.Match[str] | None, words: list[tuple[int, int, str]]) -> frozenset[str]:
     """The kinds of data (not text) in hand beside a typed prompt: named before it ("I took a photo and typed 'how
     many bottles?'"), what it was written on ("... on a selfie") or data the question says is in hand ("... around
@@ -305,7 +317,7 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
         found = [match for match in found if askable[match[0]]]
     scale, scale_text = question_scale(question, tuning.max_scale)
     logits = similarities / tuning.task_temperature
-    direction = question_direction(question, words, tuning.direction_span)
+    direction = question_direction(question, words, tuning.direction_span) or held_direction(question, words)
     pictured = described is not None and described.group("picture") is not None
     # A quoted prompt is text handed over, whether or not a data word says so ("my request for 'a girl in a garden'"),
     # and a request to paint or draw names a picture ("Paint a sunrise over a lily pond").

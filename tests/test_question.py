@@ -383,6 +383,22 @@ def test_the_data_word_after_from_is_what_goes_in(question, direction):
     assert analysis(question).direction == direction
 
 
+@pytest.mark.parametrize(("question", "direction"), [
+    # Data in hand asked for as another kind, further on in the sentence than a clause's span (2026-11-28: the memo
+    # read as text-to-speech in a blind request).
+    ("Here's a voice memo I recorded on a windy street on my way home; please write out everything I said as text.",
+     ("audio", "text")),
+    ("Read my two-page bedtime story for the children out loud in a calm voice, and save it for me as an audio file.",
+     ("text", "audio")),
+    # Asked for as the same kind, or in another sentence, it names no direction.
+    ("Here's my old photo of the harbour that my father took before the war; please turn it into a watercolour picture.",
+     None),
+    ("This is my voice memo from the long meeting this morning. I need the minutes written out as text.", None),
+])
+def test_data_in_hand_asked_for_as_another_kind_later_in_the_sentence_goes_in(question, direction):
+    assert analysis(question).direction == direction
+
+
 @pytest.mark.parametrize(("question", "task", "refused"), [
     # "not just a rough box" cued detection, the very thing the user turns down, over the outline asked for (2026-11-27).
     ("As a beekeeper I want an app that traces the exact outline of every hive and person in my yard photos, not just "

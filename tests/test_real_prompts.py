@@ -297,6 +297,9 @@ def test_catalog_questions_in_new_wording(question, task, family):
 @pytest.mark.parametrize(("question", "first"), [
     ("Please take this lecture recording and turn the audio into written text.", "Voice2Txt-Whisper-large"),
     ("Turn this paragraph of text into a spoken voice recording.", "Txt2Voice-Tacotron2"),
+    # The memo in hand goes in, though a long clause stands between it and the text asked for.
+    ("Here's my voice memo that I recorded walking home along a windy beach road; please write out every word of it "
+     "as text.", "Voice2Txt-Whisper-large"),
 ])
 def test_the_direction_a_question_asks_for_ranks_the_model_that_goes_that_way_first(question, first):
     from conftest import MINI_CATALOG
