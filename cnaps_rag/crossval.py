@@ -34,6 +34,7 @@ from .evaluation import Metrics, Query, load_queries, plain_dense_order
 from .files import atomic_write
 from .index import SourceIndex
 from .ranking import Retriever, judge_scope
+from .ranking.fit import task_fit
 from .ranking.retriever import final_order
 from .ranking.signals import families, fuse
 from .sources import family_keys
@@ -170,6 +171,17 @@ def family_groups(index: SourceIndex, retriever: Retriever, targets: Sequence[in
 
 
 @dataclass
+class Signals:
+    """One analysis setting's stored ranking inputs: each signal's value per question and row, which rows were
+    candidates, which questions abstained, and each row's task fit (NaN for a question without task cues)."""
+
+    values: dict[str, np.ndarray]
+    present: np.ndarray
+    abstained: np.ndarray
+    fits: np.ndarray
+
+
+@dataclass
 class QuestionSet:
     """Questions against one index: targets, vectors, what counts as right, and signals per analysis setting."""
 
@@ -180,7 +192,7 @@ class QuestionSet:
     family: np.ndarray  # (question, row): that row shares the target's paper link or summary
     dense_order: np.ndarray
     skipped: list[str]
-    signals: dict[QuestionTuning, tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]] = field(default_factory=dict)
+    signals: dict[QuestionTuning, Signals] = field(default_factory=dict)
 
 
 class Study:
@@ -225,8 +237,8 @@ class Study:
         update = {k.removeprefix("question."): v for k, v in setting.items() if k.startswith("question.")}
         return self.tuning.question.model_copy(update=update)
 
-    def signals(self, qs: QuestionSet, question: QuestionTuning) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-        """(signal -> values per question and row, which rows were candidates, which questions abstained), kept."""
+    def signals(self, qs: QuestionSet, question: QuestionTuning) -> Signals:
+        """The stored ranking inputs of every question under one analysis setting, kept."""
         if question not in qs.signals:
             retriever = self.retriever
             if question != self.tuning.question:
@@ -236,15 +248,20 @@ class Study:
             values = {name: np.zeros(shape, dtype=np.float32) for name in self.tuning.weights.model_dump()}
             present = np.zeros(shape, dtype=bool)
             abstained = np.zeros(len(qs.queries), dtype=bool)
+            fits = np.full(shape, np.nan, dtype=np.float32)
+            features = self.retriever.features
             for i, (q, vector) in enumerate(zip(qs.queries, qs.vectors)):
                 ranking = retriever.rank_vector(q.text, vector, None)
                 abstained[i] = not judge_scope(ranking, self.tuning.scope).in_scope
+                if ranking.analysis.has_cues:
+                    fits[i] = task_fit(np.asarray(ranking.analysis.probabilities, dtype=np.float32),
+                                       features.label_matrix, features.family_matrix, self.tuning.answer.family_share)
                 for hit in ranking.hits:
                     row = self.index.positions[hit.source.id]
                     present[i, row] = True
                     for name, column in values.items():
                         column[i, row] = hit.components[name]
-            qs.signals[question] = (values, present, abstained)
+            qs.signals[question] = Signals(values, present, abstained, fits)
         return qs.signals[question]
 
     def score(self, qs: QuestionSet, subset: np.ndarray, setting: dict[str, float] | None = None
@@ -260,17 +277,19 @@ class Study:
                 order = qs.dense_order[q]
                 category[i], rank[i] = qs.category[q, order[0]], _first(qs.family[q, order])
             return category, rank, np.zeros(len(subset), dtype=bool)
-        values, present, abstained = self.signals(qs, self.question_tuning(setting))
+        stored = self.signals(qs, self.question_tuning(setting))
+        values = stored.values
         weights = {name: setting[f"weights.{name}"] for name in values}
         fused = fuse({name: v[subset] for name, v in values.items()}, weights)
         for i, q in enumerate(subset):
-            rows = np.flatnonzero(present[q])
+            rows = np.flatnonzero(stored.present[q])
             if len(rows) == 0:
                 continue
+            fits = None if np.isnan(stored.fits[q, 0]) else stored.fits[q, rows]
             order = rows[final_order(fused[i, rows], values["variant"][q, rows], rows, self.retriever.features,
-                                     self.tuning.variants.decisive_lead)]
+                                     self.tuning, fits)]
             category[i], rank[i] = qs.category[q, order[0]], _first(qs.family[q, order])
-        return category, rank, abstained[subset]
+        return category, rank, stored.abstained[subset]
 
     def objective(self, qs: QuestionSet, subset: np.ndarray, setting: dict[str, float]) -> int:
         """category@1 + family@1 + family@5 as counts over ``subset`` (their mean, times 3 × its size)."""

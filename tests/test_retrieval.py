@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import prompt_text
+from conftest import ARXIV_100, CATALOG_159, needs_dataset, prompt_text
 
 import cnaps_rag
 from cnaps_rag import InputError, Retriever, Source, parse_prompt, retrieve
@@ -105,6 +105,30 @@ def test_a_clearly_better_variant_moves_above_its_sibling_and_nothing_else_moves
     settled = settle_siblings(fused, variant, siblings, lead=0.5)
     assert settled.tolist() == pytest.approx([1.0, 1.2, 1.4, 0.9])  # the group's scores, handed out again
     assert settle_siblings(fused, variant, siblings, lead=0.7) is fused  # a smaller lead than asked changes nothing
+
+
+def test_an_implausible_first_model_yields_to_the_first_of_the_window_that_does_the_asked_task():
+    from cnaps_rag.ranking.fit import fitting_lead
+    from cnaps_rag.tuning import TUNING
+
+    order = np.array([3, 0, 1, 2])  # position 3 is a paper, 0 an implausible model, 1 and 2 models that fit
+    fits = np.array([0.001, 0.4, 0.9, 0.0], dtype=np.float32)
+    is_model = np.array([1.0, 1.0, 1.0, 0.0], dtype=np.float32)
+    assert fitting_lead(order, fits, is_model, TUNING).tolist() == [3, 1, 0, 2]
+    # A first model whose task is plausible keeps the lead, and so does one with no fitting model in the window.
+    assert fitting_lead(order, np.array([0.01, 0.4, 0.9, 0.0], dtype=np.float32), is_model, TUNING) is order
+    assert fitting_lead(order, fits, is_model, TUNING, window=2) is order
+
+
+@needs_dataset
+def test_a_catalog_ranking_does_not_lead_with_a_model_whose_task_the_cued_question_rules_out():
+    """A rewritten Query1 request: a Stable Diffusion checkpoint's summary shares 'blends', 'natural' and
+    'background' with it, but its task is implausible for it while the harmonization model is in the first five, so
+    the ranking (not only the answer) leads with the harmonization model."""
+    question = ("There is a small flower pot with a composite light in this photo. Please adjust the light so that it "
+                "blends naturally with the background.")
+    first = retrieve(question, catalog=[str(CATALOG_159), str(ARXIV_100)], k=5)[0]
+    assert first.source.name.startswith("Harmonization-")
 
 
 def _name_only(*names: str) -> list[Source]:

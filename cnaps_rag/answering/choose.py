@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from ..question import QuestionAnalysis
+import numpy as np
+
 from ..ranking import Hit, Ranking, card_tasks, judge_scope, reads_like_a_task
+from ..ranking.fit import fitting_lead, task_fit
 from ..sources import Source, readable
 from ..tasks import Taxonomy
 from ..tuning import TUNING, Tuning
@@ -82,11 +85,13 @@ def _task_weight(task_id: str, labelled: bool, probability: dict[str, float], tu
 
 
 def fit(hit: Hit, analysis: QuestionAnalysis, tuning: Tuning = TUNING) -> float:
-    """How well a model's known tasks fit the question: the weight (``_task_weight``) of its likeliest task."""
-    probability = dict(zip(analysis.task_ids, analysis.probabilities))
-    own = max((_task_weight(t, True, probability, tuning) for t in hit.labels), default=0.0)
-    family = max((_task_weight(t, False, probability, tuning) for t in family_tasks(hit)), default=0.0)
-    return max(own, family)
+    """How well a model's known tasks fit the question: the weight (``_task_weight``) of its likeliest task, as the
+    ranking reads it (``ranking.fit.task_fit``)."""
+    ids = analysis.task_ids
+    labels = np.array([[t in hit.labels for t in ids]], dtype=np.float32)
+    family = np.array([[t in family_tasks(hit) for t in ids]], dtype=np.float32)
+    return float(task_fit(np.asarray(analysis.probabilities, dtype=np.float32), labels, family,
+                          tuning.answer.family_share)[0])
 
 
 def plan(ranking: Ranking, hits: Sequence[Hit], listed: dict[str, ListedAs] | None, taxonomy: Taxonomy,
@@ -340,9 +345,13 @@ def recommend(hits: Sequence[Hit], relevant: set[str], asked: Sequence[str], ana
     # its task in cue words and that model's task is not even plausible for it (below the table floor) while
     # a model further down does the task: a Stable Diffusion checkpoint whose summary shares "blends", "natural"
     # and "backgrounds" with a harmonization question does not lead the harmonization model.
+    # The ranking keeps that rule (``ranking.fit.fitting_lead``) for its first k; the hits handed on may lie below.
     lead = models[0] if relevant and models else None
-    if lead is not None and analysis.has_cues and fit(lead, analysis, tuning) < tuning.answer.table_floor:
-        lead = next((h for h in models if fit(h, analysis, tuning) >= tuning.question.asked_floor), lead)
+    if lead is not None and analysis.has_cues:
+        fits = np.array([fit(h, analysis, tuning) for h in hits], dtype=np.float32)
+        order = fitting_lead(np.arange(len(hits)), fits, np.array([h.source.kind == "model" for h in hits]), tuning,
+                             window=len(hits))
+        lead = next(hits[j] for j in order if hits[j].source.kind == "model")
     for hit in ([lead] if lead is not None else []) + [h for h in hits if h is not lead]:
         if hit.source.id not in relevant and hit is not lead:
             continue

@@ -19,6 +19,7 @@ from ..sources import Source, check_text, readable
 from ..question import QuestionAnalysis, analyze_question
 from ..tasks import Taxonomy
 from ..tuning import LIMITS, TUNING, Tuning, Weights
+from .fit import fitting_lead, task_fit
 from .signals import Context, IndexFeatures, compute, fuse, question_tokens, settle_siblings
 
 
@@ -140,7 +141,11 @@ class Retriever:
                       features=self.features, taxonomy=self.taxonomy, tuning=tuning)
         components = compute(ctx)
         fused = fuse(components, tuning.weights.model_dump())
-        order = final_order(fused, components["variant"], rows, self.features, tuning.variants.decisive_lead)
+        fits = None
+        if analysis.has_cues:
+            fits = task_fit(np.asarray(analysis.probabilities, dtype=np.float32), self.features.label_matrix[rows],
+                            self.features.family_matrix[rows], tuning.answer.family_share)
+        order = final_order(fused, components["variant"], rows, self.features, tuning, fits)
         if k is not None:
             order = order[:k]
         floor = tuning.ranking.hit_task_floor
@@ -181,14 +186,17 @@ class Retriever:
 
 
 def final_order(fused: np.ndarray, variant: np.ndarray, rows: np.ndarray, features: IndexFeatures,
-                lead: float) -> np.ndarray:
+                tuning: Tuning, fits: np.ndarray | None = None) -> np.ndarray:
     """Positions into ``rows``, best first, from their fused scores: variants settled by the question's
-    condition (``settle_siblings``), ties broken by row, each family's best before any second.
+    condition (``settle_siblings``), ties broken by row, each family's best before any second, and, given the
+    rows' ``fits`` for a question that names its task (``fit.task_fit``), no implausible model leading one that
+    does the task (``fit.fitting_lead``).
 
     The one ordering rule; cross-validation re-fuses stored signal values and orders them with it.
     """
-    settled = settle_siblings(fused, variant, features.siblings[rows], lead)
-    return one_per_family(np.lexsort((rows, -settled)), features.family[rows])
+    settled = settle_siblings(fused, variant, features.siblings[rows], tuning.variants.decisive_lead)
+    order = one_per_family(np.lexsort((rows, -settled)), features.family[rows])
+    return order if fits is None else fitting_lead(order, fits, features.is_model[rows], tuning)
 
 
 def one_per_family(order: np.ndarray, family: np.ndarray) -> np.ndarray:

@@ -44,6 +44,7 @@ class IndexFeatures:
     is_model: np.ndarray
     siblings: np.ndarray
     label_matrix: np.ndarray
+    family_matrix: np.ndarray
     conditions: np.ndarray | None = None
 
     @classmethod
@@ -66,8 +67,17 @@ class IndexFeatures:
         label_matrix = np.zeros((len(sources), len(taxonomy.ids)), dtype=np.float32)
         for row, own in enumerate(columns):
             label_matrix[row, own] = 1.0
+        # The further tasks of the card family that backs a source ("a JPEG variant of SwinIR still bears on
+        # enlarging"), beside its own labels.
+        family_matrix = np.zeros_like(label_matrix)
+        for row, source in enumerate(sources):
+            for task_id in source.card.tasks_for(source.name) if source.card is not None else ():
+                if task_id in taxonomy.ids:
+                    family_matrix[row, taxonomy.ids.index(task_id)] = 1.0
+        family_matrix *= 1.0 - label_matrix
         return cls(
             label_matrix=label_matrix,
+            family_matrix=family_matrix,
             conditions=_condition_vectors(sources, names, siblings, embed),
             siblings=siblings,
             labels=[tuple(taxonomy.ids[c] for c in own) for own in columns],
