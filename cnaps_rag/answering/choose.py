@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from ..question import QuestionAnalysis
 import numpy as np
 
+from ..question import QuestionAnalysis
 from ..ranking import Hit, Ranking, card_tasks, judge_scope, reads_like_a_task
 from ..ranking.fit import fitting_lead, task_fit
 from ..sources import Source, readable
