@@ -87,9 +87,9 @@ def _task_weight(task_id: str, labelled: bool, probability: dict[str, float], tu
 def fit(hit: Hit, analysis: QuestionAnalysis, tuning: Tuning = TUNING) -> float:
     """How well a model's known tasks fit the question: the weight (``_task_weight``) of its likeliest task, as the
     ranking reads it (``ranking.fit.task_fit``)."""
-    ids = analysis.task_ids
+    ids, further = analysis.task_ids, set(family_tasks(hit))
     labels = np.array([[t in hit.labels for t in ids]], dtype=np.float32)
-    family = np.array([[t in family_tasks(hit) for t in ids]], dtype=np.float32)
+    family = np.array([[t in further for t in ids]], dtype=np.float32)
     return float(task_fit(np.asarray(analysis.probabilities, dtype=np.float32), labels, family,
                           tuning.answer.family_share)[0])
 
