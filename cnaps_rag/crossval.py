@@ -173,11 +173,12 @@ def family_groups(index: SourceIndex, retriever: Retriever, targets: Sequence[in
 @dataclass
 class Signals:
     """One analysis setting's stored ranking inputs: each signal's value per question and row, which rows were
-    candidates, which questions abstained, and each row's task fit (NaN for a question without task cues)."""
+    candidates, which questions abstained, which named their task in cue words, and each row's task fit."""
 
     values: dict[str, np.ndarray]
     present: np.ndarray
     abstained: np.ndarray
+    cued: np.ndarray
     fits: np.ndarray
 
 
@@ -248,12 +249,14 @@ class Study:
             values = {name: np.zeros(shape, dtype=np.float32) for name in self.tuning.weights.model_dump()}
             present = np.zeros(shape, dtype=bool)
             abstained = np.zeros(len(qs.queries), dtype=bool)
-            fits = np.full(shape, np.nan, dtype=np.float32)
+            cued = np.zeros(len(qs.queries), dtype=bool)
+            fits = np.zeros(shape, dtype=np.float32)
             features = self.retriever.features
             for i, (q, vector) in enumerate(zip(qs.queries, qs.vectors)):
                 ranking = retriever.rank_vector(q.text, vector, None)
                 abstained[i] = not judge_scope(ranking, self.tuning.scope).in_scope
-                if ranking.analysis.has_cues:
+                cued[i] = ranking.analysis.has_cues
+                if cued[i]:
                     fits[i] = task_fit(np.asarray(ranking.analysis.probabilities, dtype=np.float32),
                                        features.label_matrix, features.family_matrix, self.tuning.answer.family_share)
                 for hit in ranking.hits:
@@ -261,7 +264,7 @@ class Study:
                     present[i, row] = True
                     for name, column in values.items():
                         column[i, row] = hit.components[name]
-            qs.signals[question] = Signals(values, present, abstained, fits)
+            qs.signals[question] = Signals(values, present, abstained, cued, fits)
         return qs.signals[question]
 
     def score(self, qs: QuestionSet, subset: np.ndarray, setting: dict[str, float] | None = None
@@ -285,7 +288,7 @@ class Study:
             rows = np.flatnonzero(stored.present[q])
             if len(rows) == 0:
                 continue
-            fits = None if np.isnan(stored.fits[q, 0]) else stored.fits[q, rows]
+            fits = stored.fits[q, rows] if stored.cued[q] else None
             order = rows[final_order(fused[i, rows], values["variant"][q, rows], rows, self.retriever.features,
                                      self.tuning, fits)]
             category[i], rank[i] = qs.category[q, order[0]], _first(qs.family[q, order])

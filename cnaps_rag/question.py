@@ -127,13 +127,18 @@ def modality_words(question: str, taxonomy: Taxonomy) -> list[tuple[int, int, st
         handed = [m.end() for m in _HANDED_TO_IT.finditer(question)]
         words += [(m.start(), m.end(), "text") for m in documents if m.start() - 1 not in ends
                   and (_IN_HAND.search(question[:m.start()]) or any(
-                      end <= m.start() and not re.search(r"[.!?]", question[end:m.start()]) for end in handed))]
+                      end <= m.start() and _one_sentence(question[end:m.start()]) for end in handed))]
     return sorted(words)
 
 
 def names_a_machine(question: str, taxonomy: Taxonomy) -> bool:
     """True when the question names the kind of machine it is about ("the app", "an AI tool")."""
     return any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", question, re.IGNORECASE) for word in taxonomy.machines)
+
+
+def _one_sentence(between: str) -> bool:
+    """True when no sentence ends in the text between two data words: a direction joins words of one sentence."""
+    return re.search(r"[.?!]", between) is None
 
 
 def question_direction(question: str, words: list[tuple[int, int, str]],
@@ -148,7 +153,7 @@ def question_direction(question: str, words: list[tuple[int, int, str]],
     for i, (_, end, first) in enumerate(words):
         for j, (start, _, second) in enumerate(words[i + 1:], start=i + 1):
             between = question[end:start]
-            if second == first or re.search(r"[.?!]", between) or len(between) > span:
+            if second == first or not _one_sentence(between) or len(between) > span:
                 continue
             if _INTO.search(between):
                 return first, second
@@ -166,7 +171,7 @@ def held_direction(question: str, words: list[tuple[int, int, str]]) -> tuple[st
     for _, end, held in _held_words(question, words):
         for later, _, asked in words:
             between = question[end:later]
-            if later > end and asked != held and not re.search(r"[.?!]", between) and _INTO.search(between):
+            if later > end and asked != held and _one_sentence(between) and _INTO.search(between):
                 return held, asked
     return None
 
