@@ -240,7 +240,7 @@ _DESCRIBED = re.compile(
     r"|\b(?:I|we)\s+(?:wrote|gave|used)\s+(?:it\s+)?(?:a|an|my|our)\s+(?:[\w-]+,?\s+){0,2}(?:description|prompt)\b"
     r"|\b(?:type[sd]?|typing|enter(?:s|ed|ing)?|put\s+in)\s+(?:a|an|the|my|our|his|her|their|some)\s+(?:[\w-]+,?\s+){0,2}"
     r"(?:description|prompt|sentence|phrase|words)s?\b"
-    r"|\bfrom\s+(?:(?:a|an|the|my|our|some|written|typed|short|simple)\s+){0,2}(?:description|prompt|sentence)s?\b"
+    r"|\bfrom\s+(?:(?:a|an|the|this|these|my|our|some|written|typed|short|simple)\s+){0,2}(?:description|prompt|sentence)s?\b"
     r"|\b(?:I|we)\s+asked\s+(?:it\s+|the\s+\w+\s+)?for\s+(?:a|an|some)\b",
     re.IGNORECASE,
 )

@@ -421,6 +421,10 @@ def test_what_follows_rather_than_or_instead_of_is_turned_down_and_cues_no_task(
     # Nor did "made from a short description", so the scene's fog and grain named the task (2026-11-27).
     "My neighbour's poster shows a foggy harbour at night in grainy black and white, and she says it was made from a "
     "short description. How is that done?",
+    # Nor did "from this description" or "from these descriptions": 'description' cued captioning and 'painting-style'
+    # style transfer (2026-11-28).
+    "I need an image from this description for our flyer: three kids flying kites on a green hill.",
+    "Could I get a painting-style image from these descriptions of our village square in autumn?",
 ])
 def test_typing_a_description_or_making_from_one_hands_over_text(question):
     read = analysis(question)
