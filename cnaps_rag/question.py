@@ -137,7 +137,8 @@ def names_a_machine(question: str, taxonomy: Taxonomy) -> bool:
 
 
 def _one_sentence(between: str) -> bool:
-    """True when no sentence ends in the text between two data words: a direction joins words of one sentence."""
+    """True when no sentence ends in ``between``: a direction, or a document handed to "it", joins words of one
+    sentence."""
     return re.search(r"[.?!]", between) is None
 
 
