@@ -106,9 +106,8 @@ def _data_words(text: str, taxonomy: Taxonomy) -> list[tuple[int, int, str]]:
     word joined to the next by a hyphen names a style or a kind of tool, not data ("a movie-style portrait", "a
     photo-real look", "picture-making apps")."""
     documents = {d.lower() for d in taxonomy.documents}
-    return list(dict.fromkeys((m.start(), m.end(), modality) for modality, names in taxonomy.modalities.items()
-                              for name in names
-                              for m in re.finditer(rf"\b{re.escape(name)}s?\b(?!-\w)", text, re.IGNORECASE)
+    return list(dict.fromkeys((m.start(), m.end(), modality) for modality, name, pattern in taxonomy.modality_patterns
+                              for m in pattern.finditer(text)
                               # a plural the taxonomy lists as a document ('articles') is read as one (modality_words)
                               if m.group(0).lower() == name.lower() or m.group(0).lower() not in documents))
 
@@ -120,8 +119,7 @@ def modality_words(question: str, taxonomy: Taxonomy) -> list[tuple[int, int, st
     (``hands_over``): "Is this clause in my lease legal?" asks a person, "Summarize this lease" a machine. One
     named with another kind of data ("voice message", "video review") is that kind's."""
     words = _data_words(question, taxonomy)
-    documents = [m for name in taxonomy.documents
-                 for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question, re.IGNORECASE)]
+    documents = [m for pattern in taxonomy.document_patterns for m in pattern.finditer(question)]
     if documents and hands_over(question, taxonomy):
         ends = {end for _, end, _ in words}
         handed = [m.end() for m in _HANDED_TO_IT.finditer(question)]

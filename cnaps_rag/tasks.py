@@ -23,6 +23,7 @@ from .errors import CorpusError
 from .files import default_corpus_dir, read_json
 from .naming import ModelName, parse_model_name
 from .cues import CueMatcher
+from .task_examples import load_examples
 from .text import STOPWORDS, normalize
 from .tuning import TUNING, IndexRecipe, QuestionTuning
 
@@ -216,6 +217,18 @@ class Taxonomy(BaseModel):
                      for level, words in self.intensity.items() if words)
 
     @cached_property
+    def modality_patterns(self) -> tuple[tuple[str, str, "re.Pattern[str]"], ...]:
+        """(modality, word, pattern) for every data word of ``modalities``: the word, or its plain plural, not joined
+        to the next word by a hyphen (``question.modality_words`` reads them)."""
+        return tuple((modality, name, re.compile(rf"\b{re.escape(name)}s?\b(?!-\w)", re.IGNORECASE))
+                     for modality, names in self.modalities.items() for name in names)
+
+    @cached_property
+    def document_patterns(self) -> tuple["re.Pattern[str]", ...]:
+        """One pattern per word of ``documents``, as a whole word not joined to another by a hyphen."""
+        return tuple(re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", re.IGNORECASE) for name in self.documents)
+
+    @cached_property
     def owners(self) -> np.ndarray:
         """Task column of each row of ``embedding_texts``."""
         return np.array([c for c, t in enumerate(self.tasks) for _ in range(1 + len(t.examples) + len(t.learned))],
@@ -227,17 +240,30 @@ class Taxonomy(BaseModel):
         starts = np.flatnonzero(np.diff(np.concatenate([[-1], self.owners])) != 0)
         return starts
 
+    @cached_property
+    def _task_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per task, its rows of ``embedding_texts`` padded to the longest task's count with the index one past the
+        last row, and how many rows it has: one gather then reads every task's similarities at once."""
+        counts = np.bincount(self.owners, minlength=len(self.tasks))
+        padded = np.full((len(self.tasks), int(counts.max(initial=0))), len(self.owners), dtype=np.int64)
+        for column, start in zip(self.owners[self.description_rows], self.description_rows):
+            padded[column, : counts[column]] = np.arange(start, start + counts[column])
+        return padded, counts
+
     def task_similarity(self, sims: np.ndarray, neighbours: int = 1) -> np.ndarray:
         """Per task, the mean of the ``neighbours`` best similarities over its description and example
         questions (last axis: rows): a nearest-neighbour vote over labelled examples."""
+        padded, counts = self._task_rows
         out = np.full(sims.shape[:-1] + (len(self.tasks),), -1.0, dtype=np.float32)
-        for column in range(len(self.tasks)):
-            rows = sims[..., self.owners == column]
-            k = min(neighbours, rows.shape[-1])
-            if k <= 1:
-                out[..., column] = rows.max(axis=-1)
-            else:
-                out[..., column] = np.sort(rows, axis=-1)[..., -k:].mean(axis=-1)
+        if padded.shape[1] == 0:
+            return out
+        # The padding index reads -inf, which sorts first, so each task's best rows are the last of its sorted row.
+        filled = np.concatenate([sims, np.full(sims.shape[:-1] + (1,), -np.inf, dtype=sims.dtype)], axis=-1)
+        best = np.sort(filled[..., padded], axis=-1)
+        taken = np.minimum(neighbours, counts)
+        for k in np.unique(taken[counts > 0]).tolist():
+            columns = np.flatnonzero((taken == k) & (counts > 0))
+            out[..., columns] = best[..., columns, -1] if k <= 1 else best[..., columns, -k:].mean(axis=-1)
         return out
 
     def scale_cue_mask(self, scale: float) -> np.ndarray:
@@ -328,36 +354,6 @@ class Taxonomy(BaseModel):
     @cached_property
     def matcher_cache(self) -> dict[QuestionTuning, "CueMatcher"]:
         return {}
-
-
-class ExampleFile(BaseModel):
-    """``corpus/examples/<task>.json``: lay example questions written for one task."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    task: str
-    questions: tuple[str, ...] = Field(min_length=1)
-
-    @field_validator("questions")
-    @classmethod
-    def _no_blank(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        if any(not v.strip() for v in values):
-            raise ValueError("must not contain blank questions")
-        return values
-
-
-def load_examples(directory: Path, task_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
-    """The example questions below ``directory``, per task id; an unknown task is an error naming the file."""
-    found: dict[str, tuple[str, ...]] = {}
-    for file in sorted(directory.glob("*.json")) if directory.is_dir() else []:
-        try:
-            example = ExampleFile.model_validate(read_json(file, "example questions file"))
-        except ValidationError as exc:
-            raise CorpusError(f"{file}: field '{'.'.join(map(str, exc.errors()[0]['loc']))}': {exc.errors()[0]['msg']}") from None
-        if example.task not in task_ids:
-            raise CorpusError(f"{file}: task {example.task!r} is not in the taxonomy")
-        found[example.task] = found.get(example.task, ()) + example.questions
-    return found
 
 
 def load_taxonomy(path: str | os.PathLike[str] | None = None) -> Taxonomy:
