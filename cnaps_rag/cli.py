@@ -123,7 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .errors import CnapsError
 
     try:
-        return _run(args)
+        code = _run(args)
+        # A piped stdout is block-buffered: flush here, so a reader that went away is met inside this try, not at exit.
+        sys.stdout.flush()
+        return code
     except CnapsError as exc:
         print(f"cnaps-rag: error: {' '.join(str(exc).splitlines())}", file=sys.stderr)
         return outcome(exc)[0]

@@ -92,11 +92,16 @@ def test_help_works(args):
     assert run(*args).returncode == 0
 
 
-def test_a_reader_that_stops_early_gets_no_traceback():
+@pytest.mark.parametrize("unbuffered", ["1", None], ids=["unbuffered", "block-buffered"])
+def test_a_reader_that_stops_early_gets_no_traceback(unbuffered):
+    # Block-buffered (no PYTHONUNBUFFERED), the broken pipe surfaced only at exit: code 120 (2026-11-28).
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env.pop("PYTHONUNBUFFERED", None)
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = unbuffered
     process = subprocess.Popen([sys.executable, "-m", "cnaps_rag", "cards", "check"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, env=env, cwd=ROOT)
     process.stdout.close()  # the reader is gone before the first line, as with `| head -0`
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=120) == 1
-    assert "Traceback" not in stderr
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
