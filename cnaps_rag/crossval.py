@@ -34,7 +34,7 @@ from .evaluation import Metrics, Query, load_queries, plain_dense_order
 from .files import atomic_write
 from .index import SourceIndex
 from .ranking import Retriever, judge_scope
-from .ranking.fit import task_fit
+from .ranking.fit import lead_fits
 from .ranking.retriever import final_order
 from .ranking.signals import families, fuse
 from .sources import family_keys
@@ -251,14 +251,13 @@ class Study:
             abstained = np.zeros(len(qs.queries), dtype=bool)
             cued = np.zeros(len(qs.queries), dtype=bool)
             fits = np.zeros(shape, dtype=np.float32)
-            features = self.retriever.features
             for i, (q, vector) in enumerate(zip(qs.queries, qs.vectors)):
                 ranking = retriever.rank_vector(q.text, vector, None)
                 abstained[i] = not judge_scope(ranking, self.tuning.scope).in_scope
-                cued[i] = ranking.analysis.has_cues
+                row_fits = lead_fits(ranking.analysis, self.retriever.features, self.tuning)
+                cued[i] = row_fits is not None
                 if cued[i]:
-                    fits[i] = task_fit(np.asarray(ranking.analysis.probabilities, dtype=np.float32),
-                                       features.label_matrix, features.family_matrix, self.tuning.answer.family_share)
+                    fits[i] = row_fits
                 for hit in ranking.hits:
                     row = self.index.positions[hit.source.id]
                     present[i, row] = True

@@ -19,7 +19,7 @@ from ..sources import Source, check_text, readable
 from ..question import QuestionAnalysis, analyze_question
 from ..tasks import Taxonomy
 from ..tuning import LIMITS, TUNING, Tuning, Weights
-from .fit import fitting_lead, task_fit
+from .fit import fitting_lead, lead_fits
 from .signals import Context, IndexFeatures, compute, fuse, question_tokens, settle_siblings
 
 
@@ -141,10 +141,7 @@ class Retriever:
                       features=self.features, taxonomy=self.taxonomy, tuning=tuning)
         components = compute(ctx)
         fused = fuse(components, tuning.weights.model_dump())
-        fits = None
-        if analysis.has_cues:
-            fits = task_fit(np.asarray(analysis.probabilities, dtype=np.float32), self.features.label_matrix[rows],
-                            self.features.family_matrix[rows], tuning.answer.family_share)
+        fits = lead_fits(analysis, self.features, tuning, rows)
         order = final_order(fused, components["variant"], rows, self.features, tuning, fits)
         if k is not None:
             order = order[:k]
