@@ -13,7 +13,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from .cues import CueMatcher
-from .scale import question_scale
+from .scale import own_size, question_scale
 from .text import stems, words
 from .tasks import SENTENCE_OPENING, Taxonomy
 from .tuning import TUNING, QuestionTuning
@@ -353,10 +353,16 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
         cue_scores = acts + rest * (similarities.max() - similarities <= tuning.cue_gap)
         if scale is not None:
             cue_scores = cue_scores + tuning.scale_cue * taxonomy.scale_cue_mask(scale)
+        if chosen_size:
+            cue_scores = cue_scores + tuning.scale_cue * taxonomy.any_scale_mask
         scored = logits + tuning.cue_weight * (1.0 - np.exp(-cue_scores))
         out = np.exp(scored - scored.max())
         return out / out.sum()
 
+    # A size of the asker's choosing ("to a custom resolution") asks for any scale when the question enlarges: it
+    # names a factor, or the cues of a task enlarging by fixed factors ("zoom", "upscale") were found.
+    chosen_size = own_size(question) is not None and (
+        scale is not None or any(taxonomy.tasks[column].scales for column, _, _ in found))
     probabilities = probabilities_of(found)
     # Action before condition: when the question says what was done ("enlarged ... by 3x"), the defects it
     # names of other tasks ("heavily compressed") describe its input and count for little in which task

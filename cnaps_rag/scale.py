@@ -26,6 +26,13 @@ _SCALE_WORDS = re.compile(
     r"|\b(double|triple|quadruple)s?\s+(?:[\w']+\s+){0,2}(?:size|resolution|width|height|dimensions)\b",
     re.IGNORECASE,
 )
+# A size of the asker's own choosing, where no fixed factor will do: "to a custom resolution", "whatever zoom level",
+# "an exact custom size", "odd scaling factors", "a precise pixel size I pick".
+_OWN_SIZE = re.compile(
+    r"\b(?:custom|exact|any|arbitrary|odd|unusual|non-standard|specific|precise|whatever|strange|chosen)\s+"
+    r"(?:[\w-]+\s+){0,2}?(?:size|resolution|dimension|scale|scaling|factor|magnification|zoom)s?\b",
+    re.IGNORECASE,
+)
 _WORD_VALUES = {"twice": 2, "double": 2, "doubled": 2, "triple": 3, "tripled": 3, "quadruple": 4, "quadrupled": 4,
                 "one": 1, "two": 2, "three": 3, "four": 4, "eight": 8}
 
@@ -49,3 +56,10 @@ def question_scale(question: str, max_scale: float = TUNING.question.max_scale) 
             # "double its size" is spelled by its word: "the double enlargement in your question".
             return value, match.group(0) if match.group(4) is None else word
     return None, None
+
+
+def own_size(question: str) -> str | None:
+    """The words by which a question asks for a size of its own choosing ("to a custom resolution", "whatever zoom
+    level I dial in"), if any: read beside an enlargement, they ask for a model that takes any scale."""
+    match = _OWN_SIZE.search(question)
+    return match.group(0) if match else None

@@ -269,8 +269,11 @@ class Taxonomy(BaseModel):
     def scale_cue_mask(self, scale: float) -> np.ndarray:
         """1.0 for tasks an enlargement factor points to: those listing it, else those taking any scale."""
         listed = np.array([float(any(abs(scale - s) < 1e-6 for s in t.scales)) for t in self.tasks], dtype=np.float32)
-        if listed.any():
-            return listed
+        return listed if listed.any() else self.any_scale_mask
+
+    @cached_property
+    def any_scale_mask(self) -> np.ndarray:
+        """1.0 for tasks whose models take any scale factor."""
         return np.array([float(t.any_scale) for t in self.tasks], dtype=np.float32)
 
     def acted_on(self, found: Sequence[tuple[int, str, float]], scale: float | None) -> "np.ndarray":

@@ -28,7 +28,7 @@ from cnaps_rag.answering.verify import link_problems
 from cnaps_rag.errors import CnapsError, outcome
 from cnaps_rag.ingest.catalog import KNOWN_FIELDS, source_from_catalog
 from cnaps_rag.links import find, neutralise, url_problem
-from cnaps_rag.scale import question_scale
+from cnaps_rag.scale import own_size, question_scale
 from cnaps_rag.ranking.signals import distinctive_tokens, question_tokens
 from cnaps_rag.tuning import TUNING
 
@@ -111,7 +111,7 @@ def test_neutralised_text_holds_nothing_link_like(text):
 
 SCALE_WORDS = ["4x", "x8", "×3", "1x", "0.5x", "1.8 times", "3-fold", "factor of", "2.5", "300%", "100%", "95 percent",
                "150 percent", "twice", "double", "doubled", "triple the size", "double-decker", "its size", "resolution",
-               "eight times", "1600 pixels", "enlarge", "photo", " ", ",", "."]
+               "eight times", "1600 pixels", "enlarge", "photo", "custom", "whatever", "any", "zoom", "sizes", " ", ",", "."]
 scale_text = st.lists(st.one_of(st.sampled_from(SCALE_WORDS), st.text(max_size=6)), max_size=12).map(" ".join)
 
 
@@ -121,6 +121,8 @@ def check_scale(text: str) -> None:
     if value is not None:
         assert 1 < value <= TUNING.question.max_scale
         assert spelled in text  # quoted in the answer as the user wrote it
+    chosen = own_size(text)
+    assert chosen is None or chosen in text
 
 
 @FAST

@@ -198,6 +198,24 @@ def test_a_number_that_is_no_enlargement_is_no_scale(question):
     assert analysis(question).scale is None
 
 
+@pytest.mark.parametrize("question", [
+    # Each was read as fixed-factor super-resolution: a size of the asker's choosing was no scale (2026-11-28).
+    "Please upscale this logo to whatever dimensions the sign maker asks for, keeping the edges clean.",
+    "I zoomed a scanned stamp to an unusual magnification for my catalogue and it still looked sharp. How?",
+    "Enlarge this snapshot to a specific resolution I choose for my e-reader screen.",
+])
+def test_an_enlargement_to_a_size_of_the_askers_choosing_asks_for_any_scale(question):
+    assert likeliest(question) == "arbitrary_scale_super_resolution"
+
+
+@pytest.mark.parametrize("question", [
+    "What is the exact size of the tumour in this scan?",
+    "Can this detector spot cats in photos of any size?",
+])
+def test_a_size_named_where_nothing_is_enlarged_asks_for_no_scale(question):
+    assert likeliest(question) != "arbitrary_scale_super_resolution"
+
+
 def test_a_covered_part_of_a_face_resembles_inpainting_examples_enough_for_its_cues_to_count():
     # No inpainting example was about a face, so a marked hole in a portrait resembled face restoration so much more
     # that "hole" and "damaged" no longer counted for inpainting (beyond the cue gap) (2026-11-27).
