@@ -341,6 +341,11 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     if direction is not None:
         logits = logits + tuning.direction_bonus * taxonomy.direction_mask(*direction)
 
+    # A size of the asker's choosing ("to a custom resolution") asks for any scale when the question enlarges: it
+    # names a factor, or the cues of a task enlarging by fixed factors ("zoom", "upscale") were found.
+    chosen_size = own_size(question) is not None and (
+        scale is not None or any(taxonomy.tasks[column].scales for column, _, _ in found))
+
     def probabilities_of(matches: list[tuple[int, str, float]]) -> np.ndarray:
         # Cues are a prior beside the example vote, not a veto over it: a cue phrase counts only for tasks
         # whose examples the question also resembles, so "how far" in a question about how far every
@@ -359,10 +364,6 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
         out = np.exp(scored - scored.max())
         return out / out.sum()
 
-    # A size of the asker's choosing ("to a custom resolution") asks for any scale when the question enlarges: it
-    # names a factor, or the cues of a task enlarging by fixed factors ("zoom", "upscale") were found.
-    chosen_size = own_size(question) is not None and (
-        scale is not None or any(taxonomy.tasks[column].scales for column, _, _ in found))
     probabilities = probabilities_of(found)
     # Action before condition: when the question says what was done ("enlarged ... by 3x"), the defects it
     # names of other tasks ("heavily compressed") describe its input and count for little in which task

@@ -273,8 +273,10 @@ class Taxonomy(BaseModel):
 
     @cached_property
     def any_scale_mask(self) -> np.ndarray:
-        """1.0 for tasks whose models take any scale factor."""
-        return np.array([float(t.any_scale) for t in self.tasks], dtype=np.float32)
+        """1.0 for tasks whose models take any scale factor (read-only: it is shared)."""
+        mask = np.array([float(t.any_scale) for t in self.tasks], dtype=np.float32)
+        mask.setflags(write=False)
+        return mask
 
     def acted_on(self, found: Sequence[tuple[int, str, float]], scale: float | None) -> "np.ndarray":
         """True for the task columns whose actions the matched cues ``found`` name, or that an enlargement
