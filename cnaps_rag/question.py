@@ -12,8 +12,9 @@ import re
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from .causes import weigh_causes
 from .cues import CueMatcher
-from .scale import own_size, question_scale
+from .scale import asks_any_scale, question_scale
 from .text import stems, words
 from .tasks import SENTENCE_OPENING, Taxonomy
 from .tuning import TUNING, QuestionTuning
@@ -314,6 +315,8 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
     held = _held_data(question, typed, words)
     asked_words = _CONTRAST.sub(lambda m: " " * len(m.group(0)), _quoted_content_blanked(own_words, taxonomy, tuning))
     found = _naming_held_data(asked_words, matcher.match(asked_words), matcher, taxonomy)
+    # "blurred due to noise": the cause names the task, and its symptom's cue counts little (``causes``).
+    found, causes = weigh_causes(asked_words, found, matcher, taxonomy, tuning.defect_share)
     if text_input:
         # The input is the prompt and the data in hand beside it, so only tasks needing nothing more can be asked:
         # "why did it lean so dark?" about a picture made from a typed prompt asks for no dark photo to be brightened.
@@ -340,19 +343,16 @@ def analyze_question(question: str, taxonomy: Taxonomy, question_vector: np.ndar
         direction = ("text", _PICTURE)
     if direction is not None:
         logits = logits + tuning.direction_bonus * taxonomy.direction_mask(*direction)
-
-    # A size of the asker's choosing ("to a custom resolution") asks for any scale when the question enlarges: it
-    # names a factor, or the cues of a task enlarging by fixed factors ("zoom", "upscale") were found.
-    chosen_size = own_size(question) is not None and (
-        scale is not None or any(taxonomy.tasks[column].scales for column, _, _ in found))
+    # A size of the asker's choosing beside an enlargement asks for any scale ("scaled it to a custom resolution").
+    chosen_size = asks_any_scale(question, scale, any(taxonomy.tasks[column].scales for column, _, _ in found))
 
     def probabilities_of(matches: list[tuple[int, str, float]]) -> np.ndarray:
         # Cues are a prior beside the example vote, not a veto over it: a cue phrase counts only for tasks
         # whose examples the question also resembles, so "how far" in a question about how far every
         # pixel moved between two frames does not make it depth estimation.
-        # An action the question says was done ("I enlarged ...") is no such word: it counts however far the
-        # question's examples are.
-        action = [phrase in taxonomy.tasks[column].actions for column, phrase, _ in matches]
+        # An action the question says was done ("I enlarged ...") is no such word, nor a defect named as the cause
+        # of another ("due to noise"): it counts however far the question's examples are.
+        action = [phrase in taxonomy.tasks[c].actions or (c, phrase) in causes for c, phrase, _ in matches]
         acts = matcher.total([m for m, a in zip(matches, action) if a])
         rest = matcher.total([m for m, a in zip(matches, action) if not a])
         cue_scores = acts + rest * (similarities.max() - similarities <= tuning.cue_gap)

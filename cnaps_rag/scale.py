@@ -63,3 +63,10 @@ def own_size(question: str) -> str | None:
     level I dial in"), if any: read beside an enlargement, they ask for a model that takes any scale."""
     match = _OWN_SIZE.search(question)
     return match.group(0) if match else None
+
+
+def asks_any_scale(question: str, scale: float | None, enlarging: bool) -> bool:
+    """True when the question asks for a size of its own choosing (``own_size``) while it enlarges: it names a
+    factor (``scale``), or ``enlarging``, the cues of a task enlarging by fixed factors ("zoom", "upscale"), were
+    found. A size named where nothing is enlarged ("the exact size of the tumour") asks for no scale."""
+    return own_size(question) is not None and (scale is not None or enlarging)

@@ -28,6 +28,7 @@ from cnaps_rag.answering.verify import link_problems
 from cnaps_rag.errors import CnapsError, outcome
 from cnaps_rag.ingest.catalog import KNOWN_FIELDS, source_from_catalog
 from cnaps_rag.links import find, neutralise, url_problem
+from cnaps_rag.causes import weigh_causes
 from cnaps_rag.scale import own_size, question_scale
 from cnaps_rag.ranking.signals import distinctive_tokens, question_tokens
 from cnaps_rag.tuning import TUNING
@@ -129,6 +130,23 @@ def check_scale(text: str) -> None:
 @given(scale_text)
 def test_a_scale_read_from_any_text_enlarges_and_is_quoted_as_written(text):
     check_scale(text)
+
+
+CAUSE_WORDS = ["blurry", "blurred", "noise", "grainy", "fog", "dark", "compression", "due to", "because of", "caused by",
+               "owing to", "photo", ".", ";", "!", " ", "and", "due", "to"]
+cause_text = st.lists(st.one_of(st.sampled_from(CAUSE_WORDS), st.text(max_size=6)), max_size=14).map(" ".join)
+
+
+@FAST
+@given(cause_text)
+def test_a_cause_only_lowers_the_weight_of_a_cue_found_elsewhere_in_the_question(text):
+    taxonomy = default_engine().taxonomy
+    matcher = taxonomy.matcher()
+    found = matcher.match(text)
+    weighed, causes = weigh_causes(text, found, matcher, taxonomy, TUNING.question.defect_share)
+    assert [(c, p) for c, p, _ in weighed] == [(c, p) for c, p, _ in found]
+    assert all(0 <= new <= old for (_, _, new), (_, _, old) in zip(weighed, found))
+    assert all(p in taxonomy.tasks[c].defects for c, p in causes)
 
 
 NAME_WORDS = ["LightWeight", "lightweight", "LaMa", "lama", "SwinIR", "swinir", "HDR", "hdr", "PIPs", "ColBERT", "x4",

@@ -216,6 +216,24 @@ def test_a_size_named_where_nothing_is_enlarged_asks_for_no_scale(question):
     assert likeliest(question) != "arbitrary_scale_super_resolution"
 
 
+@pytest.mark.parametrize(("question", "task"), [
+    # Each was read as the task of the symptom, 'blurry' or 'dim', not of its cause (2026-11-28).
+    ("My photos of the harbour at noon are blurry because of noise. Please make the boats and the water crisp again.",
+     "denoising"),
+    ("The stadium shots at night look dim because of heavy compression. Please clean them up.", "jpeg_artifact_removal"),
+])
+def test_a_defect_named_as_the_cause_of_another_names_the_task(question, task):
+    assert likeliest(question) == task
+
+
+@pytest.mark.parametrize(("question", "task"), [
+    ("My vacation shots are dark and blurry due to camera shake. Please sharpen them.", "deblurring"),
+    ("My scanned stamp looks blurry due to its low resolution; please enlarge it 4x.", "super_resolution"),
+])
+def test_a_cause_of_the_same_task_or_an_action_keeps_its_reading(question, task):
+    assert likeliest(question) == task
+
+
 def test_a_covered_part_of_a_face_resembles_inpainting_examples_enough_for_its_cues_to_count():
     # No inpainting example was about a face, so a marked hole in a portrait resembled face restoration so much more
     # that "hole" and "damaged" no longer counted for inpainting (beyond the cue gap) (2026-11-27).
