@@ -34,8 +34,9 @@ def weigh_causes(text: str, found: list[tuple[int, str, float]], matcher: CueMat
         cause = matcher.match(text[because.end():after.start() if after else len(text)])
         reasons = {(column, phrase) for column, phrase, _ in cause if phrase in taxonomy.tasks[column].defects}
         named = {(column, phrase) for column, phrase, _ in cause}
+        reasoned = {column for column, _ in reasons}
         caused = {(column, phrase) for column, phrase, _ in effect if phrase in taxonomy.tasks[column].defects
-                  and column not in {c for c, _ in reasons} and (column, phrase) not in named}
+                  and column not in reasoned and (column, phrase) not in named}
         if reasons and caused:
             effects |= caused
             causes |= reasons
