@@ -33,10 +33,10 @@ def weigh_causes(text: str, found: list[tuple[int, str, float]], matcher: CueMat
         effect = matcher.match(text[ends[-1] if ends else 0:because.start()])
         cause = matcher.match(text[because.end():after.start() if after else len(text)])
         reasons = {(column, phrase) for column, phrase, _ in cause if phrase in taxonomy.tasks[column].defects}
-        named = {(column, phrase) for column, phrase, _ in cause}
         reasoned = {column for column, _ in reasons}
-        caused = {(column, phrase) for column, phrase, _ in effect if phrase in taxonomy.tasks[column].defects
-                  and column not in reasoned and (column, phrase) not in named}
+        # A defect of a task the cause also names is no symptom of it ("blurry due to camera shake").
+        caused = {(column, phrase) for column, phrase, _ in effect
+                  if phrase in taxonomy.tasks[column].defects and column not in reasoned}
         if reasons and caused:
             effects |= caused
             causes |= reasons
